@@ -7,6 +7,7 @@ pub mod ids;
 pub mod paging;
 pub mod pipeline;
 pub mod retry;
+pub mod roles;
 pub mod service_error;
 
 pub use credential::{AccessToken, StaticTokenCredential, TokenCredential};
@@ -18,6 +19,7 @@ pub use ids::{
 pub use paging::{PageStyle, Pager};
 pub use pipeline::{Pipeline, PipelineBuilder, Request, Response};
 pub use retry::RetryOptions;
+pub use roles::RoleTemplate;
 
 /// Re-exported so clients can name methods without depending on `http` themselves.
 pub use http::Method;
