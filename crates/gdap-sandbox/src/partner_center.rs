@@ -1,0 +1,760 @@
+//! Fake Partner Center under `{base}/partnercenter`: customers, application consents (CPV) and
+//! the webhook registration (partner-center.md §2, §3, §4, §5, §6).
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+
+use crate::auth::{Caller, pc_caller, pc_fault};
+use crate::state::{AppState, Core, Shared, StoredResponse};
+use crate::stats::{Replayed, mark_duplicate};
+use crate::util::{Query, ReqCtx, header_str, is_guid, json_response, with_header};
+use crate::well_known::roles as r;
+use crate::world::{Consent, Event, Ms, Webhook, World};
+
+const PC_JSON: &str = "application/json; charset=utf-8";
+/// Description Partner Center relays for a consent that already exists.
+pub const PERMISSION_ENTRY_EXISTS: &str = "Permission entry already exists.";
+const WEBHOOK_EVENTS: &[&str] = &[
+    "test-created",
+    "subscription-updated",
+    "granular-admin-relationship-approved",
+    "granular-admin-relationship-activated",
+    "granular-admin-relationship-terminated",
+    "granular-admin-relationship-expired",
+    "granular-admin-access-assignment-created",
+    "granular-admin-access-assignment-activated",
+    "granular-admin-access-assignment-updated",
+    "granular-admin-access-assignment-deleted",
+    "dap-admin-relationship-approved",
+    "dap-admin-relationship-terminated",
+    "reseller-relationship-accepted-by-customer",
+    "indirect-reseller-relationship-accepted-by-customer",
+];
+
+/// Request/correlation ids echoed on every Partner Center response.
+struct PcIds {
+    request_id: String,
+    correlation_id: String,
+    /// Whether the caller sent an `MS-RequestId` (idempotency key).
+    client_sent_request_id: bool,
+}
+
+impl PcIds {
+    fn new(headers: &HeaderMap, ctx: &ReqCtx) -> PcIds {
+        let rid = header_str(headers, "ms-requestid").map(str::to_string);
+        PcIds {
+            client_sent_request_id: rid.is_some(),
+            request_id: rid.unwrap_or_else(|| ctx.request_id.clone()),
+            correlation_id: header_str(headers, "ms-correlationid")
+                .map_or_else(|| ctx.client_request_id.clone(), str::to_string),
+        }
+    }
+
+    fn finish(&self, resp: Response, caller: Option<&Caller>) -> Response {
+        let resp = with_header(resp, "ms-requestid", &self.request_id);
+        let resp = with_header(resp, "ms-correlationid", &self.correlation_id);
+        let resp = with_header(
+            resp,
+            "ms-cv",
+            &format!("sbx.{}", &self.request_id[..8.min(self.request_id.len())]),
+        );
+        match caller {
+            Some(c) if c.user.is_some() => with_header(
+                resp,
+                "ismfacompliant",
+                if c.has_mfa() { "true" } else { "false" },
+            ),
+            _ => resp,
+        }
+    }
+}
+
+fn json_ok(status: StatusCode, v: &Value) -> Response {
+    json_response(status, v, PC_JSON)
+}
+
+/// Case-insensitive object key lookup (PC accepts camelCase and PascalCase).
+fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+fn render_customer(w: &World, t: usize) -> Value {
+    let tn = &w.tenants[t];
+    json!({
+        "id": tn.id,
+        "commerceId": tn.id,
+        "companyProfile": {
+            "tenantId": tn.id,
+            "domain": tn.domain,
+            "companyName": tn.display_name,
+            "attributes": {"objectType": "CustomerCompanyProfile"},
+        },
+        "relationshipToPartner": tn.relationship_to_partner,
+        "allowDelegatedAccess": true,
+        "links": {"self": {"uri": format!("/v1/customers/{}", tn.id), "method": "GET", "headers": []}},
+        "attributes": {"objectType": "Customer"},
+    })
+}
+
+fn customers_of(w: &World) -> impl Iterator<Item = usize> + '_ {
+    (0..w.tenants.len()).filter(|t| !w.tenants[*t].is_own)
+}
+
+fn encode_continuation(offset: usize) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("pc1,{offset}/seek="))
+}
+
+fn decode_continuation(tok: &str) -> Option<usize> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(tok.trim())
+        .ok()?;
+    let s = String::from_utf8(raw).ok()?;
+    s.strip_prefix("pc1,")?.strip_suffix("/seek=")?.parse().ok()
+}
+
+fn tenant_not_found(id: &str) -> Response {
+    pc_fault(
+        StatusCode::NOT_FOUND,
+        60003,
+        &format!("Tenant not found: the customer '{id}' could not be found for this partner."),
+    )
+}
+
+fn find_customer(w: &World, id: &str) -> Result<usize, Response> {
+    w.tenant_idx(id)
+        .filter(|t| !w.tenants[*t].is_own)
+        .ok_or_else(|| tenant_not_found(id))
+}
+
+/// `GET /v1/customers?size=n` with seek paging (`MS-ContinuationToken` + `seekOperation=Next`).
+pub(crate) async fn list_customers(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let ids = PcIds::new(&headers, &ctx);
+    let now = s.now();
+    let core = s.lock();
+    let caller = match pc_caller(&core, &s.config, &headers, now) {
+        Ok(c) => c,
+        Err(e) => return ids.finish(e, None),
+    };
+    let q = Query::parse(raw.as_deref());
+    let size = match q.get("size").map(|v| v.parse::<usize>()) {
+        None => 40,
+        Some(Ok(n)) if (1..=1000).contains(&n) => n,
+        Some(_) => {
+            return ids.finish(
+                pc_fault(
+                    StatusCode::BAD_REQUEST,
+                    800002,
+                    "Invalid request input: size must be between 1 and 1000.",
+                ),
+                Some(&caller),
+            );
+        }
+    };
+    let seek = q
+        .get("seekOperation")
+        .is_some_and(|v| v.eq_ignore_ascii_case("next"));
+    let offset = match (seek, header_str(&headers, "ms-continuationtoken")) {
+        (true, Some(tok)) => match decode_continuation(tok) {
+            Some(o) => o,
+            None => {
+                return ids.finish(
+                    pc_fault(
+                        StatusCode::BAD_REQUEST,
+                        800002,
+                        "Invalid request input: the continuation token is invalid.",
+                    ),
+                    Some(&caller),
+                );
+            }
+        },
+        (true, None) => {
+            return ids.finish(pc_fault(StatusCode::BAD_REQUEST, 800002, "Invalid request input: seekOperation=Next needs an MS-ContinuationToken header."), Some(&caller));
+        }
+        _ => 0,
+    };
+    let w = &core.world;
+    let mut it = customers_of(w).skip(offset);
+    let items: Vec<Value> = it
+        .by_ref()
+        .take(size)
+        .map(|t| render_customer(w, t))
+        .collect();
+    let more = it.next().is_some();
+    let mut body = json!({
+        "totalCount": items.len(),
+        "items": items,
+        "links": {"self": {"uri": format!("/v1/customers?size={size}"), "method": "GET", "headers": []}},
+        "attributes": {"objectType": "Collection"},
+    });
+    if more {
+        let tok = encode_continuation(offset + size);
+        body["continuationToken"] = json!(tok);
+        body["links"]["next"] = json!({
+            "uri": format!("/v1/customers?size={size}&seekOperation=Next"),
+            "method": "GET",
+            "headers": [{"key": "MS-ContinuationToken", "value": tok}],
+        });
+    }
+    ids.finish(json_ok(StatusCode::OK, &body), Some(&caller))
+}
+
+/// `GET /v1/customers/{id}`.
+pub(crate) async fn get_customer(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let ids = PcIds::new(&headers, &ctx);
+    let now = s.now();
+    let core = s.lock();
+    let caller = match pc_caller(&core, &s.config, &headers, now) {
+        Ok(c) => c,
+        Err(e) => return ids.finish(e, None),
+    };
+    let resp = match find_customer(&core.world, &id) {
+        Ok(t) => json_ok(StatusCode::OK, &render_customer(&core.world, t)),
+        Err(e) => e,
+    };
+    ids.finish(resp, Some(&caller))
+}
+
+/// Checks that the caller may manage consents in customer `t`: App+User token, AdminAgents, and
+/// an Application Administrator / Cloud Application Administrator / Global Administrator role via
+/// an active GDAP assignment.
+fn consent_permission(w: &World, c: &Caller, t: usize) -> Result<(), Response> {
+    let Some(user) = c.user.as_ref().and_then(|u| w.user_by_id(u)) else {
+        return Err(pc_fault(
+            StatusCode::FORBIDDEN,
+            2032,
+            "Access denied: application consents require an App+User token.",
+        ));
+    };
+    if !user
+        .groups
+        .iter()
+        .any(|g| g.eq_ignore_ascii_case(&w.partner.admin_agents))
+    {
+        return Err(pc_fault(
+            StatusCode::FORBIDDEN,
+            2032,
+            "Access denied: the user is not a member of the AdminAgents group.",
+        ));
+    }
+    let roles = w.user_roles(t, &user.id);
+    let ok = [
+        r::APPLICATION_ADMINISTRATOR,
+        r::CLOUD_APPLICATION_ADMINISTRATOR,
+        r::GLOBAL_ADMINISTRATOR,
+    ]
+    .iter()
+    .any(|x| roles.contains(*x));
+    if !ok {
+        return Err(pc_fault(
+            StatusCode::FORBIDDEN,
+            2032,
+            "Access denied: the user has no GDAP role that allows application consent (Application Administrator, Cloud Application Administrator or Global Administrator) in this customer.",
+        ));
+    }
+    Ok(())
+}
+
+fn replay_key(method: &str, path: &str, ids: &PcIds) -> Option<(String, String)> {
+    ids.client_sent_request_id.then(|| {
+        (
+            format!("{method} {}", path.to_ascii_lowercase()),
+            ids.request_id.clone(),
+        )
+    })
+}
+
+fn stored_to_response(st: &StoredResponse) -> Response {
+    let status = StatusCode::from_u16(st.status).unwrap_or(StatusCode::OK);
+    let mut resp = match &st.body {
+        Some(b) => json_ok(status, b),
+        None => status.into_response(),
+    };
+    resp.extensions_mut().insert(Replayed);
+    resp
+}
+
+fn store(core: &mut Core, key: Option<(String, String)>, resp: &Response, body: Option<Value>) {
+    if let Some(k) = key {
+        core.pc_replay.insert(
+            k,
+            StoredResponse {
+                status: resp.status().as_u16(),
+                body,
+            },
+        );
+    }
+}
+
+/// `POST /v1/customers/{id}/applicationconsents`.
+pub(crate) async fn create_consent(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let ids = PcIds::new(&headers, &ctx);
+    let now = s.now();
+    let mut core = s.lock();
+    let caller = match pc_caller(&core, &s.config, &headers, now) {
+        Ok(c) => c,
+        Err(e) => return ids.finish(e, None),
+    };
+    let key = replay_key(
+        "POST",
+        &format!("/v1/customers/{id}/applicationconsents"),
+        &ids,
+    );
+    if let Some(st) = key.as_ref().and_then(|k| core.pc_replay.get(k)) {
+        return ids.finish(stored_to_response(st), Some(&caller));
+    }
+    let (resp, stored_body) = match create_consent_inner(&mut core, &s, now, &caller, &id, &body) {
+        Ok((resp, body)) => (resp, Some(body)),
+        Err((resp, body)) => (resp, body),
+    };
+    store(&mut core, key, &resp, stored_body);
+    ids.finish(resp, Some(&caller))
+}
+
+type Outcome = Result<(Response, Value), (Response, Option<Value>)>;
+
+fn fault(status: StatusCode, code: i64, description: &str) -> (Response, Option<Value>) {
+    let body = json!({"code": code, "description": description, "data": [], "source": "PartnerFD"});
+    (json_ok(status, &body), Some(body))
+}
+
+fn create_consent_inner(
+    core: &mut Core,
+    s: &AppState,
+    now: Ms,
+    c: &Caller,
+    id: &str,
+    body: &[u8],
+) -> Outcome {
+    let w = &mut core.world;
+    let Some(t) = w.tenant_idx(id).filter(|t| !w.tenants[*t].is_own) else {
+        return Err(fault(
+            StatusCode::NOT_FOUND,
+            60003,
+            &format!("Tenant not found: the customer '{id}' could not be found for this partner."),
+        ));
+    };
+    consent_permission(w, c, t).map_err(|e| (e, None))?;
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Err(fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            "Invalid request input: the body is not valid JSON.",
+        ));
+    };
+    let app_id = get_ci(&v, "applicationId")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !is_guid(app_id) {
+        return Err(fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            "Invalid request input: applicationId must be a GUID.",
+        ));
+    }
+    if !w.apps[c.app].app_id.eq_ignore_ascii_case(app_id) {
+        return Err(fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            "Invalid request input: the applicationId does not match the application of the access token.",
+        ));
+    }
+    let Some(app) = w.app_idx(app_id) else {
+        return Err(fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            "Invalid request input: unknown applicationId.",
+        ));
+    };
+    let grants = get_ci(&v, "applicationGrants")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if grants.is_empty() {
+        return Err(fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            "Invalid request input: applicationGrants must not be empty.",
+        ));
+    }
+    let mut resolved: Vec<(usize, String)> = Vec::new();
+    let mut echo: Vec<Value> = Vec::new();
+    let mut posted: Vec<(String, String)> = Vec::new();
+    for g in &grants {
+        let ent = get_ci(g, "enterpriseApplicationId")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let scope = get_ci(g, "scope").and_then(Value::as_str).unwrap_or("");
+        if !is_guid(ent) {
+            return Err(fault(
+                StatusCode::BAD_REQUEST,
+                800002,
+                "Invalid request input: enterpriseApplicationId must be a GUID.",
+            ));
+        }
+        let Some(res_app) = w
+            .app_idx(ent)
+            .filter(|a| w.tenants[t].sp_by_app(*a).is_some())
+        else {
+            return Err(fault(
+                StatusCode::BAD_REQUEST,
+                800002,
+                &format!(
+                    "Invalid request input: the enterprise application '{ent}' was not found in the customer tenant."
+                ),
+            ));
+        };
+        let names: Vec<&str> = scope
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .collect();
+        if names.is_empty() {
+            return Err(fault(
+                StatusCode::BAD_REQUEST,
+                800002,
+                "Invalid request input: scope must not be empty.",
+            ));
+        }
+        if let Some(bad) = names.iter().find(|n| !w.apps[res_app].has_scope(n)) {
+            return Err(fault(
+                StatusCode::BAD_REQUEST,
+                800002,
+                &format!(
+                    "Invalid request input: the scope '{bad}' is not valid for enterprise application '{ent}'."
+                ),
+            ));
+        }
+        resolved.push((res_app, names.join(" ")));
+        posted.push((ent.to_ascii_lowercase(), scope.to_string()));
+        echo.push(json!({"enterpriseApplicationId": ent, "scope": scope}));
+    }
+    let has_record = w.tenants[t]
+        .consents
+        .iter()
+        .any(|x| x.application_id.eq_ignore_ascii_case(app_id));
+    let has_grant = w.tenants[t].sp_by_app(app).is_some_and(|sp| {
+        resolved.iter().any(|(res_app, _)| {
+            let res = w.tenants[t]
+                .sp_by_app(*res_app)
+                .map(|x| x.id.clone())
+                .unwrap_or_default();
+            w.tenants[t].grants.iter().any(|g| {
+                g.client_id == sp.id && g.resource_id == res && g.consent_type == "AllPrincipals"
+            })
+        })
+    });
+    if has_record || has_grant {
+        let status =
+            StatusCode::from_u16(s.config.duplicate_consent_status).unwrap_or(StatusCode::CONFLICT);
+        let (resp, body) = fault(status, 800002, PERMISSION_ENTRY_EXISTS);
+        return Err((mark_duplicate(resp, "applicationConsent"), body));
+    }
+    let display_name = get_ci(&v, "displayName")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    w.tenants[t].consents.push(Consent {
+        application_id: app_id.to_ascii_lowercase(),
+        display_name: display_name.clone(),
+        grants: posted,
+        created: now,
+    });
+    if s.config.consent_delay == 0 {
+        w.materialize_consent(t, app, &resolved, now);
+    } else {
+        w.schedule(
+            now + s.config.consent_delay,
+            Event::ConsentMaterialize {
+                tenant: t,
+                app,
+                grants: resolved,
+            },
+        );
+    }
+    let mut body = Map::new();
+    body.insert("applicationId".into(), json!(app_id));
+    body.insert("displayName".into(), json!(display_name));
+    body.insert("applicationGrants".into(), Value::Array(echo));
+    let body = Value::Object(body);
+    Ok((json_ok(StatusCode::CREATED, &body), body))
+}
+
+fn render_consent(c: &Consent) -> Value {
+    json!({
+        "applicationId": c.application_id,
+        "displayName": c.display_name,
+        "applicationGrants": c.grants.iter().map(|(e, s)| json!({"enterpriseApplicationId": e, "scope": s})).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /v1/customers/{id}/applicationconsents` (sandbox inspection route; not in the public API).
+pub(crate) async fn list_consents(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let ids = PcIds::new(&headers, &ctx);
+    let now = s.now();
+    let core = s.lock();
+    let caller = match pc_caller(&core, &s.config, &headers, now) {
+        Ok(c) => c,
+        Err(e) => return ids.finish(e, None),
+    };
+    let resp = match find_customer(&core.world, &id) {
+        Ok(t) => {
+            let items: Vec<Value> = core.world.tenants[t]
+                .consents
+                .iter()
+                .map(render_consent)
+                .collect();
+            json_ok(
+                StatusCode::OK,
+                &json!({"totalCount": items.len(), "items": items, "attributes": {"objectType": "Collection"}}),
+            )
+        }
+        Err(e) => e,
+    };
+    ids.finish(resp, Some(&caller))
+}
+
+/// `GET /v1/customers/{id}/applicationconsents/{appId}` (sandbox inspection route).
+pub(crate) async fn get_consent(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+    Path((id, app_id)): Path<(String, String)>,
+) -> Response {
+    let ids = PcIds::new(&headers, &ctx);
+    let now = s.now();
+    let core = s.lock();
+    let caller = match pc_caller(&core, &s.config, &headers, now) {
+        Ok(c) => c,
+        Err(e) => return ids.finish(e, None),
+    };
+    let resp = match find_customer(&core.world, &id) {
+        Ok(t) => match core.world.tenants[t]
+            .consents
+            .iter()
+            .find(|c| c.application_id.eq_ignore_ascii_case(&app_id))
+        {
+            Some(c) => json_ok(StatusCode::OK, &render_consent(c)),
+            None => pc_fault(
+                StatusCode::NOT_FOUND,
+                1000,
+                "Not found: no application consent for this application.",
+            ),
+        },
+        Err(e) => e,
+    };
+    ids.finish(resp, Some(&caller))
+}
+
+/// `DELETE /v1/customers/{id}/applicationconsents/{appId}`: removes the consent record and the
+/// app's AllPrincipals grants; keeps the service principal (partner-center.md §3.2).
+pub(crate) async fn delete_consent(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+    Path((id, app_id)): Path<(String, String)>,
+) -> Response {
+    let ids = PcIds::new(&headers, &ctx);
+    let now = s.now();
+    let mut core = s.lock();
+    let caller = match pc_caller(&core, &s.config, &headers, now) {
+        Ok(c) => c,
+        Err(e) => return ids.finish(e, None),
+    };
+    let key = replay_key(
+        "DELETE",
+        &format!("/v1/customers/{id}/applicationconsents/{app_id}"),
+        &ids,
+    );
+    if let Some(st) = key.as_ref().and_then(|k| core.pc_replay.get(k)) {
+        return ids.finish(stored_to_response(st), Some(&caller));
+    }
+    let (resp, body) = (|| {
+        let w = &mut core.world;
+        let t = find_customer(w, &id).map_err(|e| (e, None))?;
+        consent_permission(w, &caller, t).map_err(|e| (e, None))?;
+        let before = w.tenants[t].consents.len();
+        w.tenants[t]
+            .consents
+            .retain(|c| !c.application_id.eq_ignore_ascii_case(&app_id));
+        if w.tenants[t].consents.len() == before {
+            return Err(fault(
+                StatusCode::NOT_FOUND,
+                1000,
+                "Not found: no application consent exists for this application.",
+            ));
+        }
+        if let Some(app) = w.app_idx(&app_id)
+            && let Some(sp) = w.tenants[t].sp_by_app(app).map(|x| x.id.clone())
+        {
+            w.tenants[t]
+                .grants
+                .retain(|g| !(g.client_id == sp && g.consent_type == "AllPrincipals"));
+        }
+        Ok((StatusCode::NO_CONTENT.into_response(), None))
+    })()
+    .unwrap_or_else(|e| e);
+    store(&mut core, key, &resp, body);
+    ids.finish(resp, Some(&caller))
+}
+
+// ------------------------------------------------------------------ webhooks
+
+fn render_webhook(w: &World, h: &Webhook) -> Value {
+    json!({
+        "subscriberId": h.subscriber_id,
+        "webhookUrl": h.url,
+        "webhookEvents": h.events,
+        "lastModifiedTimestamp": w.fmt_time(h.last_modified),
+    })
+}
+
+fn parse_webhook(body: &[u8]) -> Result<(String, Vec<String>), Response> {
+    let v: Value = serde_json::from_slice(body).map_err(|_| {
+        pc_fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            "Invalid request input: the body is not valid JSON.",
+        )
+    })?;
+    let url = get_ci(&v, "webhookUrl")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let ok_url = url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http");
+    if !ok_url {
+        return Err(pc_fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            "Invalid request input: WebhookUrl must be an absolute http(s) URL.",
+        ));
+    }
+    let events: Vec<String> = get_ci(&v, "webhookEvents")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if events.is_empty() {
+        return Err(pc_fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            "Invalid request input: WebhookEvents must not be empty.",
+        ));
+    }
+    if let Some(bad) = events
+        .iter()
+        .find(|e| !WEBHOOK_EVENTS.contains(&e.as_str()))
+    {
+        return Err(pc_fault(
+            StatusCode::BAD_REQUEST,
+            800002,
+            &format!("Invalid request input: '{bad}' is not a supported webhook event."),
+        ));
+    }
+    Ok((url.to_string(), events))
+}
+
+/// `GET /webhooks/v1/registration/events`.
+pub(crate) async fn webhook_events(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+) -> Response {
+    let ids = PcIds::new(&headers, &ctx);
+    let now = s.now();
+    let core = s.lock();
+    match pc_caller(&core, &s.config, &headers, now) {
+        Ok(c) => ids.finish(json_ok(StatusCode::OK, &json!(WEBHOOK_EVENTS)), Some(&c)),
+        Err(e) => ids.finish(e, None),
+    }
+}
+
+/// `GET|POST|PUT|DELETE /webhooks/v1/registration` (one registration per partner).
+pub(crate) async fn webhook_registration(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ids = PcIds::new(&headers, &ctx);
+    let now = s.now();
+    let mut core = s.lock();
+    let caller = match pc_caller(&core, &s.config, &headers, now) {
+        Ok(c) => c,
+        Err(e) => return ids.finish(e, None),
+    };
+    let missing = || {
+        pc_fault(
+            StatusCode::NOT_FOUND,
+            1000,
+            "Not found: no webhook registration exists for this partner.",
+        )
+    };
+    let resp = (|| -> Result<Response, Response> {
+        let w = &mut core.world;
+        match method.as_str() {
+            "GET" => {
+                let h = w.webhook.as_ref().ok_or_else(missing)?;
+                Ok(json_ok(StatusCode::OK, &render_webhook(w, h)))
+            }
+            "POST" => {
+                if w.webhook.is_some() {
+                    return Err(pc_fault(StatusCode::CONFLICT, 800002, "A webhook registration already exists for this partner; use PUT to update it."));
+                }
+                let (url, events) = parse_webhook(&body)?;
+                let id = w.new_uuid();
+                let h = Webhook { subscriber_id: id, url, events, last_modified: now };
+                let v = render_webhook(w, &h);
+                w.webhook = Some(h);
+                Ok(json_ok(StatusCode::OK, &v))
+            }
+            "PUT" => {
+                let (url, events) = parse_webhook(&body)?;
+                let h = w.webhook.as_mut().ok_or_else(missing)?;
+                h.url = url;
+                h.events = events;
+                h.last_modified = now;
+                let h = h.clone();
+                Ok(json_ok(StatusCode::OK, &render_webhook(w, &h)))
+            }
+            "DELETE" => {
+                w.webhook.take().ok_or_else(missing)?;
+                Ok(StatusCode::NO_CONTENT.into_response())
+            }
+            _ => Err(pc_fault(StatusCode::METHOD_NOT_ALLOWED, 405, "Method not allowed.")),
+        }
+    })()
+    .unwrap_or_else(|e| e);
+    ids.finish(resp, Some(&caller))
+}
