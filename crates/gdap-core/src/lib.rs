@@ -16,7 +16,7 @@ pub use ids::{
     AppId, AppRoleId, AssignmentId, GrantId, IdError, RelationshipId, RoleTemplateId,
     SecurityGroupId, ServicePrincipalId, TenantId, UserId,
 };
-pub use paging::{PageStyle, Pager};
+pub use paging::{LinkRewrite, PageStyle, Pager};
 pub use pipeline::{Pipeline, PipelineBuilder, Request, Response};
 pub use retry::RetryOptions;
 pub use roles::RoleTemplate;

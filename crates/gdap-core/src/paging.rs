@@ -70,6 +70,10 @@ pub struct Page<T> {
     pub next: Option<Request>,
 }
 
+/// Rewrites a relative continuation link (`links.next.uri`) before it is resolved against the
+/// endpoint; e.g. Partner Center adds a missing `/v1` prefix this way.
+pub type LinkRewrite = fn(&str) -> String;
+
 /// Parses a page of `style` out of a response; `first` is the request that started the listing
 /// (used to replay a bare continuation token).
 ///
@@ -80,6 +84,19 @@ pub fn parse_page<T: DeserializeOwned>(
     style: PageStyle,
     first: &Request,
     resp: &Response,
+) -> Result<Page<T>> {
+    parse_page_with(style, first, resp, None)
+}
+
+/// [`parse_page`], passing a relative `links.next.uri` through `rewrite` first.
+///
+/// # Errors
+/// As [`parse_page`].
+pub fn parse_page_with<T: DeserializeOwned>(
+    style: PageStyle,
+    first: &Request,
+    resp: &Response,
+    rewrite: Option<LinkRewrite>,
 ) -> Result<Page<T>> {
     match style {
         PageStyle::OData => {
@@ -110,7 +127,10 @@ pub fn parse_page<T: DeserializeOwned>(
                             .map_err(|e| resp.decode_error(format!("bad links.next.uri: {e}")))?;
                         Request::for_url(Method::GET, url)
                     } else {
-                        Request::get(link.uri)
+                        match rewrite {
+                            Some(f) => Request::get(f(&link.uri)),
+                            None => Request::get(link.uri),
+                        }
                     };
                     for h in &link.headers {
                         req = req.header(&h.key, &h.value)?;
@@ -151,11 +171,31 @@ struct State<T> {
     next: Option<Request>,
     buffer: VecDeque<T>,
     failed: bool,
+    rewrite: Option<LinkRewrite>,
 }
 
 impl<T: DeserializeOwned + Send + 'static> Pager<T> {
     /// Lists starting at `first`.
     pub fn new(pipeline: Pipeline, style: PageStyle, first: Request) -> Self {
+        Self::build(pipeline, style, first, None)
+    }
+
+    /// Lists starting at `first`, passing each relative continuation link through `rewrite`.
+    pub fn with_link_rewrite(
+        pipeline: Pipeline,
+        style: PageStyle,
+        first: Request,
+        rewrite: LinkRewrite,
+    ) -> Self {
+        Self::build(pipeline, style, first, Some(rewrite))
+    }
+
+    fn build(
+        pipeline: Pipeline,
+        style: PageStyle,
+        first: Request,
+        rewrite: Option<LinkRewrite>,
+    ) -> Self {
         let state = State {
             pipeline,
             style,
@@ -163,6 +203,7 @@ impl<T: DeserializeOwned + Send + 'static> Pager<T> {
             first,
             buffer: VecDeque::new(),
             failed: false,
+            rewrite,
         };
         let inner = futures::stream::unfold(state, |mut st| async move {
             loop {
@@ -174,7 +215,7 @@ impl<T: DeserializeOwned + Send + 'static> Pager<T> {
                 }
                 let req = st.next.take()?;
                 let page = match st.pipeline.send(req).await {
-                    Ok(resp) => parse_page::<T>(st.style, &st.first, &resp),
+                    Ok(resp) => parse_page_with::<T>(st.style, &st.first, &resp, st.rewrite),
                     Err(e) => Err(e),
                 };
                 match page {

@@ -517,3 +517,43 @@ async fn connect_errors_are_retried_even_for_post() {
     }
     assert!(err.is_retryable());
 }
+
+#[tokio::test(start_paused = true)]
+async fn continuation_link_rewrite_applies_to_relative_links() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/pc/v1/customers"))
+        .and(query_param("seekOperation", "Next"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": [{"n": 1}]})))
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/pc/v1/customers"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"items": [{"n": 0}],
+            "links": {"next": {"uri": "/customers?seekOperation=Next", "headers": []}}})),
+        )
+        .expect(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let p = Pipeline::builder()
+        .with_endpoint(Url::parse(&format!("{}/pc", server.uri())).unwrap())
+        .with_credential(Arc::new(StaticTokenCredential::new(CANARY)))
+        .without_timeout()
+        .build()
+        .unwrap();
+    let items: Vec<Value> = Pager::with_link_rewrite(
+        p,
+        PageStyle::Continuation,
+        Request::get("v1/customers"),
+        |uri| format!("/v1{uri}"),
+    )
+    .try_collect()
+    .await
+    .unwrap();
+    assert_eq!(items.len(), 2);
+}
