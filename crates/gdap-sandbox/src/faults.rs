@@ -27,13 +27,16 @@ pub enum FaultKind {
         max_ms: u64,
     },
     /// Answers `429 Too Many Requests` with `Retry-After`.
+    #[serde(rename = "status_429")]
     Status429 {
         /// The `Retry-After` value in seconds.
         retry_after_secs: u64,
     },
     /// Answers `500 Internal Server Error`.
+    #[serde(rename = "status_500")]
     Status500,
     /// Answers `503 Service Unavailable`, optionally with `Retry-After`.
+    #[serde(rename = "status_503")]
     Status503 {
         /// The `Retry-After` value in seconds, if any.
         retry_after_secs: Option<u64>,
@@ -184,8 +187,9 @@ pub struct RateLimit {
 /// The fault configuration of a sandbox (`Clone`, serde-deserializable, builder-style).
 ///
 /// Rules are evaluated in order for each request; latencies add up, the first status / reset /
-/// timeout rule that fires ends the request. Rate limits apply to Graph and Partner Center routes
-/// only (not to login) after the rules.
+/// timeout rule that fires ends the request (later rules still count the request for their
+/// `FirstN` / `EveryNth` triggers but draw no randomness). Rate limits apply to Graph and Partner
+/// Center routes only (not to login) after the rules.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
@@ -420,7 +424,11 @@ impl FaultEngine {
             if !rule.matches(method, path) {
                 continue;
             }
+            // Every matching request counts for every rule, even after a terminal fault fired.
             self.counters[i] += 1;
+            if d.action.is_some() {
+                continue;
+            }
             let n = self.counters[i];
             let fire = match &rule.trigger {
                 Trigger::Always => true,
@@ -453,9 +461,9 @@ impl FaultEngine {
                 FaultKind::ConnectionReset => d.action = Some(Action::Reset),
                 FaultKind::Timeout => d.action = Some(Action::Timeout),
             }
-            if d.action.is_some() {
-                return d;
-            }
+        }
+        if d.action.is_some() {
+            return d;
         }
         let limited = path.starts_with("/graph/") || path.starts_with("/partnercenter/");
         if limited {
