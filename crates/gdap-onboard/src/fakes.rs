@@ -1,0 +1,750 @@
+//! In-memory fakes of every port, for tests (here and in front-ends).
+//!
+//! They are stateful, record their calls, and can be scripted to fail ("the next
+//! `create_relationship` returns 409"). [`FakeWorld`] wires one of each into [`Ports`].
+//! [`FakeClock`] follows tokio's clock, so with `#[tokio::test(start_paused = true)]` sleeps
+//! are instant and `now()` advances with them.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use gdap_core::{AppId, AssignmentId, RelationshipId, RoleTemplateId, SecurityGroupId, TenantId};
+use time::OffsetDateTime;
+
+use crate::directory::{AppConsent, Organization};
+use crate::port_error::{PortError, PortErrorKind};
+use crate::ports::{
+    AccessPath, Clock, CustomerDirectories, CustomerDirectory, Journal, JournalEntry,
+    PartnerAccount, PartnerCenter, PartnerGdap, PortStream, Ports, TenantStore, Tokens,
+};
+use crate::relationship::{
+    AccessAssignment, AssignmentStatus, NewRelationship, Relationship, RelationshipRequest,
+    RelationshipStatus,
+};
+use crate::tenant::{ManagedTenant, TenantRecord};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock only happens in a failing test; keep going with the data.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Scripted failures per operation name, consumed in order.
+#[derive(Debug, Default)]
+struct Script {
+    failures: HashMap<String, VecDeque<PortError>>,
+    calls: Vec<String>,
+}
+
+impl Script {
+    fn call(&mut self, op: &str, detail: impl fmt::Display) -> Result<(), PortError> {
+        self.calls
+            .push(format!("{op} {detail}").trim_end().to_owned());
+        match self.failures.get_mut(op).and_then(VecDeque::pop_front) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A clock that starts at a given instant and follows tokio's (pausable) clock.
+#[derive(Debug, Clone)]
+pub struct FakeClock {
+    start: OffsetDateTime,
+    base: tokio::time::Instant,
+}
+
+impl FakeClock {
+    /// A clock reading `start` now.
+    pub fn at(start: OffsetDateTime) -> Self {
+        Self {
+            start,
+            base: tokio::time::Instant::now(),
+        }
+    }
+}
+
+#[async_trait]
+impl Clock for FakeClock {
+    fn now(&self) -> OffsetDateTime {
+        let elapsed = tokio::time::Instant::now().duration_since(self.base);
+        self.start + elapsed
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+#[derive(Debug, Default)]
+struct GdapState {
+    relationships: BTreeMap<RelationshipId, Relationship>,
+    assignments: BTreeMap<RelationshipId, Vec<AccessAssignment>>,
+    script: Script,
+    ignore_status_filter: bool,
+    next: u64,
+}
+
+/// An in-memory GDAP relationship service.
+///
+/// Creating enforces Graph's rules (name 1..=50 characters and unique → 409
+/// `duplicateDisplayName`; duration 1..=730 days; auto-extend 0/180 and not with Global
+/// Administrator → 400); `lockForApproval` moves `created` to `approvalPending`.
+pub struct FakeGdap {
+    state: Mutex<GdapState>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for FakeGdap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeGdap").finish_non_exhaustive()
+    }
+}
+
+impl FakeGdap {
+    /// An empty service stamping times from `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: Mutex::new(GdapState::default()),
+            clock,
+        }
+    }
+
+    /// Adds (or replaces) a relationship.
+    pub fn insert(&self, rel: Relationship) {
+        lock(&self.state).relationships.insert(rel.id.clone(), rel);
+    }
+
+    /// A relationship by id.
+    pub fn relationship(&self, id: &RelationshipId) -> Option<Relationship> {
+        lock(&self.state).relationships.get(id).cloned()
+    }
+
+    /// Every relationship.
+    pub fn relationships(&self) -> Vec<Relationship> {
+        lock(&self.state).relationships.values().cloned().collect()
+    }
+
+    /// Makes the next `op` call (`"list_relationships"`, `"create_relationship"`,
+    /// `"lock_for_approval"`, `"get_relationship"`, `"create_access_assignment"`, …) fail with
+    /// `error`. Several calls queue up.
+    pub fn fail_next(&self, op: &str, error: PortError) {
+        lock(&self.state)
+            .script
+            .failures
+            .entry(op.to_owned())
+            .or_default()
+            .push_back(error);
+    }
+
+    /// The calls made, as `"op detail"` strings.
+    pub fn calls(&self) -> Vec<String> {
+        lock(&self.state).script.calls.clone()
+    }
+
+    /// Makes listing ignore the status filter (as a server that does not support it would).
+    pub fn set_ignore_status_filter(&self, ignore: bool) {
+        lock(&self.state).ignore_status_filter = ignore;
+    }
+
+    /// The customer approves relationship `id`: it becomes active now, ending after its duration.
+    pub fn approve(&self, id: &RelationshipId) {
+        let now = self.clock.now();
+        let mut s = lock(&self.state);
+        if let Some(r) = s.relationships.get_mut(id) {
+            r.status = RelationshipStatus::Active;
+            r.activated_date_time = Some(now);
+            r.last_modified_date_time = Some(now);
+            r.end_date_time = r.duration.map(|d| now + d.to_duration());
+        }
+    }
+
+    /// A new relationship id: two GUID-shaped halves, as Graph makes.
+    pub fn new_relationship_id(n: u64) -> RelationshipId {
+        let s = format!("{n:08x}-0000-4000-8000-{n:012x}-{n:08x}-1111-4111-8111-{n:012x}");
+        RelationshipId::try_from(s).unwrap_or_else(|_| unreachable_id())
+    }
+}
+
+#[allow(clippy::expect_used)] // a constant that parses
+fn unreachable_id() -> RelationshipId {
+    RelationshipId::try_from("0").expect("constant id")
+}
+
+#[async_trait]
+impl PartnerGdap for FakeGdap {
+    fn list_relationships(&self, status: Option<RelationshipStatus>) -> PortStream<Relationship> {
+        let mut s = lock(&self.state);
+        let detail = status.as_ref().map(|s| s.to_string()).unwrap_or_default();
+        if let Err(e) = s.script.call("list_relationships", detail) {
+            return futures::stream::iter([Err(e)]).boxed();
+        }
+        let ignore = s.ignore_status_filter;
+        let items: Vec<Result<Relationship, PortError>> = s
+            .relationships
+            .values()
+            .filter(|r| ignore || status.as_ref().is_none_or(|st| &r.status == st))
+            .cloned()
+            .map(Ok)
+            .collect();
+        // A scripted mid-stream failure: `fail_next("list_relationships_item", …)`.
+        let mut items = items;
+        if let Some(e) = s
+            .script
+            .failures
+            .get_mut("list_relationships_item")
+            .and_then(VecDeque::pop_front)
+        {
+            let at = items.len() / 2;
+            items.insert(at, Err(e));
+        }
+        futures::stream::iter(items).boxed()
+    }
+
+    async fn get_relationship(&self, id: &RelationshipId) -> Result<Relationship, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("get_relationship", id)?;
+        s.relationships
+            .get(id)
+            .cloned()
+            .ok_or_else(|| PortError::not_found(format!("relationship {id}")))
+    }
+
+    async fn create_relationship(&self, new: &NewRelationship) -> Result<Relationship, PortError> {
+        let now = self.clock.now();
+        let mut s = lock(&self.state);
+        s.script.call("create_relationship", &new.display_name)?;
+        let name_len = new.display_name.chars().count();
+        if name_len == 0 || name_len > 50 {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "displayName must be 1..50 characters",
+            ));
+        }
+        if s.relationships
+            .values()
+            .any(|r| r.display_name.eq_ignore_ascii_case(&new.display_name))
+        {
+            return Err(PortError::http(
+                409,
+                Some("duplicateDisplayName"),
+                "A relationship with this display name already exists.",
+            )
+            .with_kind(PortErrorKind::AlreadyExists));
+        }
+        if new.duration.get() == 0 || new.duration.get() > 730 {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "duration must be P1D..P2Y",
+            ));
+        }
+        let ga = gdap_core::roles::GLOBAL_ADMINISTRATOR.id();
+        if !matches!(new.auto_extend.get(), 0 | 180)
+            || (new.auto_extend.get() > 0 && new.roles.contains(&ga))
+        {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "autoExtendDuration not allowed",
+            ));
+        }
+        s.next += 1;
+        let id = FakeGdap::new_relationship_id(s.next);
+        let mut rel = Relationship::new(
+            id.clone(),
+            new.display_name.clone(),
+            RelationshipStatus::Created,
+        )
+        .with_roles(new.roles.iter().copied())
+        .with_duration(new.duration)
+        .with_auto_extend(new.auto_extend)
+        .with_times(
+            Some(now),
+            Some(now),
+            None,
+            Some(now + new.duration.to_duration()),
+        );
+        rel.customer = new.customer.clone();
+        s.relationships.insert(id, rel.clone());
+        Ok(rel)
+    }
+
+    async fn lock_for_approval(
+        &self,
+        id: &RelationshipId,
+    ) -> Result<RelationshipRequest, PortError> {
+        let now = self.clock.now();
+        let mut s = lock(&self.state);
+        s.script.call("lock_for_approval", id)?;
+        s.next += 1;
+        let n = s.next;
+        let rel = s
+            .relationships
+            .get_mut(id)
+            .ok_or_else(|| PortError::not_found(format!("relationship {id}")))?;
+        if rel.status != RelationshipStatus::Created {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                format!("cannot lock a relationship in status {}", rel.status),
+            ));
+        }
+        rel.status = RelationshipStatus::ApprovalPending;
+        rel.last_modified_date_time = Some(now);
+        let req_id = AssignmentId::try_from(format!("req-{n}"))
+            .map_err(|e| PortError::new(PortErrorKind::Other, e.to_string()))?;
+        Ok(RelationshipRequest::new(req_id, "created", Some(now)))
+    }
+
+    async fn list_access_assignments(
+        &self,
+        id: &RelationshipId,
+    ) -> Result<Vec<AccessAssignment>, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("list_access_assignments", id)?;
+        Ok(s.assignments.get(id).cloned().unwrap_or_default())
+    }
+
+    async fn create_access_assignment(
+        &self,
+        id: &RelationshipId,
+        group: &SecurityGroupId,
+        roles: &[RoleTemplateId],
+    ) -> Result<AccessAssignment, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("create_access_assignment", id)?;
+        let Some(rel) = s.relationships.get(id) else {
+            return Err(PortError::not_found(format!("relationship {id}")));
+        };
+        if !rel.status.is_active() {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "relationship is not active",
+            ));
+        }
+        if roles.iter().any(|r| !rel.roles.contains(r)) {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "roles must be among the relationship's roles",
+            ));
+        }
+        if s.assignments
+            .get(id)
+            .is_some_and(|v| v.iter().any(|a| &a.group == group))
+        {
+            return Err(
+                PortError::http(409, Some("conflict"), "The resource already exists.")
+                    .with_kind(PortErrorKind::AlreadyExists),
+            );
+        }
+        s.next += 1;
+        let aid = AssignmentId::try_from(format!("asg-{}", s.next))
+            .map_err(|e| PortError::new(PortErrorKind::Other, e.to_string()))?;
+        let a = AccessAssignment::new(aid, *group, roles.iter().copied(), AssignmentStatus::Active);
+        s.assignments.entry(id.clone()).or_default().push(a.clone());
+        Ok(a)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FakeTenant {
+    organization: Organization,
+    user_count: u64,
+}
+
+#[derive(Debug, Default)]
+struct DirState {
+    tenants: HashMap<TenantId, FakeTenant>,
+    user_count_failures: HashMap<TenantId, PortError>,
+    opened: Vec<(TenantId, AccessPath)>,
+}
+
+/// In-memory customer directories: an organization and a user count per tenant, an optional
+/// latency, and a record of the highest number of user counts in flight at once.
+#[derive(Debug, Default)]
+pub struct FakeDirectories {
+    state: Arc<Mutex<DirState>>,
+    latency: Mutex<Duration>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+impl FakeDirectories {
+    /// No tenants.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a tenant.
+    pub fn add_tenant(&self, tenant: TenantId, display_name: &str, user_count: u64) {
+        lock(&self.state).tenants.insert(
+            tenant,
+            FakeTenant {
+                organization: Organization::new(tenant, display_name, None),
+                user_count,
+            },
+        );
+    }
+
+    /// Makes counting users of `tenant` fail with `error` (every time).
+    pub fn fail_user_count(&self, tenant: TenantId, error: PortError) {
+        lock(&self.state).user_count_failures.insert(tenant, error);
+    }
+
+    /// Makes each user count take `latency` (on tokio's clock).
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.latency) = latency;
+    }
+
+    /// The highest number of user counts that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Every directory opened, with its access path.
+    pub fn opened(&self) -> Vec<(TenantId, AccessPath)> {
+        lock(&self.state).opened.clone()
+    }
+}
+
+impl CustomerDirectories for FakeDirectories {
+    fn for_tenant(&self, tenant: TenantId, path: AccessPath) -> Arc<dyn CustomerDirectory> {
+        lock(&self.state).opened.push((tenant, path));
+        Arc::new(FakeDirectory {
+            tenant,
+            state: self.state.clone(),
+            latency: *lock(&self.latency),
+            in_flight: self.in_flight.clone(),
+            max_in_flight: self.max_in_flight.clone(),
+        })
+    }
+}
+
+struct FakeDirectory {
+    tenant: TenantId,
+    state: Arc<Mutex<DirState>>,
+    latency: Duration,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl CustomerDirectory for FakeDirectory {
+    async fn organization(&self) -> Result<Organization, PortError> {
+        lock(&self.state)
+            .tenants
+            .get(&self.tenant)
+            .map(|t| t.organization.clone())
+            .ok_or_else(|| PortError::aadsts(&[50177], "no GDAP access to this tenant"))
+    }
+
+    async fn user_count(&self) -> Result<u64, PortError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let s = lock(&self.state);
+        if let Some(e) = s.user_count_failures.get(&self.tenant) {
+            return Err(e.clone());
+        }
+        s.tenants
+            .get(&self.tenant)
+            .map(|t| t.user_count)
+            .ok_or_else(|| PortError::aadsts(&[50177], "no GDAP access to this tenant"))
+    }
+}
+
+#[derive(Debug, Default)]
+struct PcState {
+    consents: BTreeMap<(TenantId, AppId), AppConsent>,
+    script: Script,
+}
+
+/// In-memory Partner Center consents; a duplicate create is `AlreadyExists` (409).
+#[derive(Debug, Default)]
+pub struct FakePartnerCenter {
+    state: Mutex<PcState>,
+}
+
+impl FakePartnerCenter {
+    /// No consents.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes the next `op` call (`"create_consent"`, `"delete_consent"`) fail with `error`.
+    pub fn fail_next(&self, op: &str, error: PortError) {
+        lock(&self.state)
+            .script
+            .failures
+            .entry(op.to_owned())
+            .or_default()
+            .push_back(error);
+    }
+
+    /// The calls made.
+    pub fn calls(&self) -> Vec<String> {
+        lock(&self.state).script.calls.clone()
+    }
+}
+
+#[async_trait]
+impl PartnerCenter for FakePartnerCenter {
+    async fn create_consent(
+        &self,
+        customer: &TenantId,
+        consent: &AppConsent,
+    ) -> Result<(), PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("create_consent", customer)?;
+        let key = (*customer, consent.application_id);
+        if s.consents.contains_key(&key) {
+            return Err(PortError::http(
+                409,
+                Some("AlreadyExists"),
+                "Permission entry already exists.",
+            )
+            .with_kind(PortErrorKind::AlreadyExists));
+        }
+        s.consents.insert(key, consent.clone());
+        Ok(())
+    }
+
+    async fn delete_consent(
+        &self,
+        customer: &TenantId,
+        application_id: &AppId,
+    ) -> Result<(), PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("delete_consent", customer)?;
+        s.consents
+            .remove(&(*customer, *application_id))
+            .map(|_| ())
+            .ok_or_else(|| PortError::not_found("no such consent"))
+    }
+
+    async fn list_consents(&self, customer: &TenantId) -> Result<Vec<AppConsent>, PortError> {
+        let s = lock(&self.state);
+        Ok(s.consents
+            .iter()
+            .filter(|((t, _), _)| t == customer)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+}
+
+/// Fake tokens: a fixed account, and scripted probe failures per tenant.
+#[derive(Debug, Default)]
+pub struct FakeTokens {
+    account: PartnerAccount,
+    failures: Mutex<HashMap<TenantId, PortError>>,
+}
+
+impl FakeTokens {
+    /// Tokens for `account`.
+    pub fn new(account: PartnerAccount) -> Self {
+        Self {
+            account,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Makes probing `tenant` fail with `error`.
+    pub fn fail_probe(&self, tenant: TenantId, error: PortError) {
+        lock(&self.failures).insert(tenant, error);
+    }
+}
+
+#[async_trait]
+impl Tokens for FakeTokens {
+    fn account(&self) -> PartnerAccount {
+        self.account.clone()
+    }
+
+    async fn probe_customer(&self, tenant: &TenantId) -> Result<(), PortError> {
+        match lock(&self.failures).get(tenant) {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    async fn probe_own_tenant(&self) -> Result<(), PortError> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+struct StoreState {
+    records: BTreeMap<TenantId, TenantRecord>,
+    rows: Vec<ManagedTenant>,
+    script: Script,
+}
+
+/// An in-memory [`TenantStore`].
+#[derive(Debug, Default)]
+pub struct MemoryTenantStore {
+    state: Mutex<StoreState>,
+}
+
+impl MemoryTenantStore {
+    /// Empty.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a record.
+    pub fn put(&self, record: TenantRecord) {
+        lock(&self.state).records.insert(record.tenant_id, record);
+    }
+
+    /// A record.
+    pub fn record(&self, tenant: &TenantId) -> Option<TenantRecord> {
+        lock(&self.state).records.get(tenant).cloned()
+    }
+
+    /// The saved rows.
+    pub fn rows(&self) -> Vec<ManagedTenant> {
+        lock(&self.state).rows.clone()
+    }
+
+    /// Makes the next `op` call fail (`"list_records"`, `"save_rows"`, …).
+    pub fn fail_next(&self, op: &str, error: PortError) {
+        lock(&self.state)
+            .script
+            .failures
+            .entry(op.to_owned())
+            .or_default()
+            .push_back(error);
+    }
+}
+
+#[async_trait]
+impl TenantStore for MemoryTenantStore {
+    async fn list_records(&self) -> Result<Vec<TenantRecord>, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("list_records", "")?;
+        Ok(s.records.values().cloned().collect())
+    }
+
+    async fn get_record(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("get_record", tenant)?;
+        Ok(s.records.get(tenant).cloned())
+    }
+
+    async fn upsert_record(&self, record: &TenantRecord) -> Result<(), PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("upsert_record", record.tenant_id)?;
+        s.records.insert(record.tenant_id, record.clone());
+        Ok(())
+    }
+
+    async fn remove_record(&self, tenant: &TenantId) -> Result<bool, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("remove_record", tenant)?;
+        Ok(s.records.remove(tenant).is_some())
+    }
+
+    async fn load_rows(&self) -> Result<Vec<ManagedTenant>, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("load_rows", "")?;
+        Ok(s.rows.clone())
+    }
+
+    async fn save_rows(&self, rows: &[ManagedTenant]) -> Result<(), PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("save_rows", rows.len())?;
+        s.rows = rows.to_vec();
+        Ok(())
+    }
+}
+
+/// An in-memory [`Journal`].
+#[derive(Debug, Default)]
+pub struct MemoryJournal {
+    entries: Mutex<Vec<JournalEntry>>,
+}
+
+impl MemoryJournal {
+    /// Empty.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl Journal for MemoryJournal {
+    async fn append(&self, entry: &JournalEntry) -> Result<(), PortError> {
+        lock(&self.entries).push(entry.clone());
+        Ok(())
+    }
+
+    async fn entries(&self, run_id: &str) -> Result<Vec<JournalEntry>, PortError> {
+        Ok(lock(&self.entries)
+            .iter()
+            .filter(|e| e.run_id == run_id)
+            .cloned()
+            .collect())
+    }
+}
+
+/// One of each fake, wired into [`Ports`].
+#[derive(Debug, Clone)]
+pub struct FakeWorld {
+    /// The clock.
+    pub clock: Arc<FakeClock>,
+    /// GDAP relationships.
+    pub gdap: Arc<FakeGdap>,
+    /// Customer directories.
+    pub directories: Arc<FakeDirectories>,
+    /// Partner Center.
+    pub partner_center: Arc<FakePartnerCenter>,
+    /// Tokens.
+    pub tokens: Arc<FakeTokens>,
+    /// The store.
+    pub store: Arc<MemoryTenantStore>,
+    /// The journal.
+    pub journal: Arc<MemoryJournal>,
+}
+
+impl FakeWorld {
+    /// An empty world whose clock reads `now`, signed in as `user_email`.
+    pub fn new(now: OffsetDateTime, user_email: &str) -> Self {
+        let clock = Arc::new(FakeClock::at(now));
+        Self {
+            gdap: Arc::new(FakeGdap::new(clock.clone())),
+            clock,
+            directories: Arc::new(FakeDirectories::new()),
+            partner_center: Arc::new(FakePartnerCenter::new()),
+            tokens: Arc::new(FakeTokens::new(PartnerAccount {
+                user_email: Some(user_email.to_owned()),
+                partner_tenant_id: None,
+            })),
+            store: Arc::new(MemoryTenantStore::new()),
+            journal: Arc::new(MemoryJournal::new()),
+        }
+    }
+
+    /// The ports.
+    pub fn ports(&self) -> Ports {
+        Ports {
+            gdap: self.gdap.clone(),
+            directories: self.directories.clone(),
+            partner_center: self.partner_center.clone(),
+            tokens: self.tokens.clone(),
+            clock: self.clock.clone(),
+            store: self.store.clone(),
+            journal: self.journal.clone(),
+        }
+    }
+}
