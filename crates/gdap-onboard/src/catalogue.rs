@@ -281,11 +281,8 @@ pub static ROWS: &[CatalogueRow] = &[
         section: "Application Permission Grant Failures",
         code: None,
         title: "Failed to grant application permissions",
-        explanation: "Delegated permissions (via Partner Center) and application permissions (via Graph API) are both granted; the application permissions failed. This typically indicates a GDAP relationship issue or insufficient permissions.",
-        causes: &[
-            "A message indicating which specific permissions failed.",
-            "An error if all permissions failed individually.",
-        ],
+        explanation: "Delegated permissions (via Partner Center) and application permissions (via Graph API) are both granted; the application permissions failed, either some of them (listed below) or all of them individually. This typically indicates a GDAP relationship issue or insufficient permissions.",
+        causes: &[],
         steps: &[
             "Check that the GDAP relationship is active and includes the required admin roles.",
             "Check that the authenticated user has the Admin Agent role in Partner Center.",
