@@ -1,4 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report.
 //! End-to-end tests: the libraries against `gdap-sandbox` over loopback HTTP.
 
+mod request;
 mod sync;

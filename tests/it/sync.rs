@@ -28,11 +28,11 @@ use time::format_description::well_known::Rfc3339;
 const SEED: u64 = 20_260_301;
 const TENANTS: usize = 200;
 
-struct Env {
-    handle: SandboxHandle,
-    info: WorldInfo,
-    orchestrator: Orchestrator,
-    store: Arc<MemoryTenantStore>,
+pub(crate) struct Env {
+    pub(crate) handle: SandboxHandle,
+    pub(crate) info: WorldInfo,
+    pub(crate) orchestrator: Orchestrator,
+    pub(crate) store: Arc<MemoryTenantStore>,
 }
 
 /// The product's own records as the world implies them: legacy tenants were onboarded
@@ -59,7 +59,7 @@ fn seed_store(snap: &WorldSnapshot) -> MemoryTenantStore {
     store
 }
 
-async fn env() -> Env {
+pub(crate) async fn env() -> Env {
     let handle = Sandbox::builder()
         .world(World::seeded(SEED, TENANTS))
         .start()
