@@ -86,22 +86,76 @@ fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-fn render_customer(w: &World, t: usize) -> Value {
+#[derive(serde::Serialize)]
+struct Attributes {
+    #[serde(rename = "objectType")]
+    object_type: &'static str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompanyProfileOut<'a> {
+    tenant_id: &'a str,
+    domain: &'a str,
+    company_name: &'a str,
+    attributes: Attributes,
+}
+
+#[derive(serde::Serialize)]
+struct LinkOut {
+    uri: String,
+    method: &'static str,
+    headers: Vec<Value>,
+}
+
+#[derive(serde::Serialize)]
+struct SelfLinks {
+    #[serde(rename = "self")]
+    self_: LinkOut,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerOut<'a> {
+    id: &'a str,
+    commerce_id: &'a str,
+    company_profile: CompanyProfileOut<'a>,
+    relationship_to_partner: &'a str,
+    allow_delegated_access: bool,
+    links: SelfLinks,
+    attributes: Attributes,
+}
+
+fn customer_out(w: &World, t: usize) -> CustomerOut<'_> {
     let tn = &w.tenants[t];
-    json!({
-        "id": tn.id,
-        "commerceId": tn.id,
-        "companyProfile": {
-            "tenantId": tn.id,
-            "domain": tn.domain,
-            "companyName": tn.display_name,
-            "attributes": {"objectType": "CustomerCompanyProfile"},
+    CustomerOut {
+        id: &tn.id,
+        commerce_id: &tn.id,
+        company_profile: CompanyProfileOut {
+            tenant_id: &tn.id,
+            domain: &tn.domain,
+            company_name: &tn.display_name,
+            attributes: Attributes {
+                object_type: "CustomerCompanyProfile",
+            },
         },
-        "relationshipToPartner": tn.relationship_to_partner,
-        "allowDelegatedAccess": true,
-        "links": {"self": {"uri": format!("/v1/customers/{}", tn.id), "method": "GET", "headers": []}},
-        "attributes": {"objectType": "Customer"},
-    })
+        relationship_to_partner: tn.relationship_to_partner,
+        allow_delegated_access: true,
+        links: SelfLinks {
+            self_: LinkOut {
+                uri: format!("/v1/customers/{}", tn.id),
+                method: "GET",
+                headers: Vec::new(),
+            },
+        },
+        attributes: Attributes {
+            object_type: "Customer",
+        },
+    }
+}
+
+fn render_customer(w: &World, t: usize) -> Value {
+    serde_json::to_value(customer_out(w, t)).unwrap_or(Value::Null)
 }
 
 fn customers_of(w: &World) -> impl Iterator<Item = usize> + '_ {
@@ -187,28 +241,45 @@ pub(crate) async fn list_customers(
     };
     let w = &core.world;
     let mut it = customers_of(w).skip(offset);
-    let items: Vec<Value> = it
-        .by_ref()
-        .take(size)
-        .map(|t| render_customer(w, t))
-        .collect();
+    let items: Vec<CustomerOut<'_>> = it.by_ref().take(size).map(|t| customer_out(w, t)).collect();
     let more = it.next().is_some();
-    let mut body = json!({
-        "totalCount": items.len(),
-        "items": items,
-        "links": {"self": {"uri": format!("/v1/customers?size={size}"), "method": "GET", "headers": []}},
-        "attributes": {"objectType": "Collection"},
-    });
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page<'a> {
+        total_count: usize,
+        items: Vec<CustomerOut<'a>>,
+        links: Value,
+        attributes: Attributes,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        continuation_token: Option<String>,
+    }
+    let mut links = json!({"self": {"uri": format!("/v1/customers?size={size}"), "method": "GET", "headers": []}});
+    let mut continuation_token = None;
     if more {
         let tok = encode_continuation(offset + size);
-        body["continuationToken"] = json!(tok);
-        body["links"]["next"] = json!({
+        links["next"] = json!({
             "uri": format!("/v1/customers?size={size}&seekOperation=Next"),
             "method": "GET",
             "headers": [{"key": "MS-ContinuationToken", "value": tok}],
         });
+        continuation_token = Some(tok);
     }
-    ids.finish(json_ok(StatusCode::OK, &body), Some(&caller))
+    let body = Page {
+        total_count: items.len(),
+        items,
+        links,
+        attributes: Attributes {
+            object_type: "Collection",
+        },
+        continuation_token,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(PC_JSON),
+    );
+    ids.finish(resp, Some(&caller))
 }
 
 /// `GET /v1/customers/{id}`.

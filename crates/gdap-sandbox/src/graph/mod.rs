@@ -7,12 +7,12 @@ pub(crate) mod relationships;
 use std::collections::BTreeSet;
 
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use serde_json::{Value, json};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 
 use crate::auth::{Caller, graph_caller};
 use crate::state::Core;
-use crate::util::{Filter, Paging, Query, ReqCtx, graph_error, graph_json, next_link, paging};
+use crate::util::{Filter, Paging, Query, ReqCtx, graph_error, next_link, paging};
 use crate::world::{Ms, World};
 
 /// Graph path prefix under the sandbox base URL.
@@ -175,22 +175,35 @@ pub(crate) fn wants_count(q: &Query) -> bool {
 }
 
 /// Builds a collection response body.
-pub(crate) fn collection(
+pub(crate) fn collection<T: serde::Serialize>(
     context: String,
-    value: Vec<Value>,
+    value: Vec<T>,
     next: Option<String>,
     total: Option<usize>,
 ) -> Response {
-    let mut body = serde_json::Map::new();
-    body.insert("@odata.context".into(), json!(context));
-    if let Some(t) = total {
-        body.insert("@odata.count".into(), json!(t));
+    #[derive(serde::Serialize)]
+    struct Collection<T> {
+        #[serde(rename = "@odata.context")]
+        context: String,
+        #[serde(rename = "@odata.count", skip_serializing_if = "Option::is_none")]
+        count: Option<usize>,
+        value: Vec<T>,
+        #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+        next: Option<String>,
     }
-    body.insert("value".into(), Value::Array(value));
-    if let Some(n) = next {
-        body.insert("@odata.nextLink".into(), json!(n));
-    }
-    graph_json(StatusCode::OK, &Value::Object(body))
+    let body = Collection {
+        context,
+        count: total,
+        value,
+        next,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(crate::util::GRAPH_JSON),
+    );
+    resp
 }
 
 /// The absolute nextLink for a Graph collection.

@@ -75,37 +75,92 @@ fn roles_json(roles: &[String]) -> Value {
     json!({"unifiedRoles": roles.iter().map(|x| json!({"roleDefinitionId": x})).collect::<Vec<_>>()})
 }
 
-fn opt_time(w: &World, t: Option<Ms>) -> Value {
-    t.map_or(Value::Null, |t| json!(w.fmt_time(t)))
+#[derive(serde::Serialize)]
+struct RoleOut<'a> {
+    #[serde(rename = "roleDefinitionId")]
+    role_definition_id: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct AccessDetailsOut<'a> {
+    #[serde(rename = "unifiedRoles")]
+    unified_roles: Vec<RoleOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct CustomerOut<'a> {
+    #[serde(rename = "tenantId")]
+    tenant_id: &'a str,
+    #[serde(rename = "displayName")]
+    display_name: &'a str,
+}
+
+/// Typed JSON of a relationship (serialized without an intermediate `Value` on hot paths).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RelOut<'a> {
+    #[serde(rename = "@odata.type")]
+    odata_type: &'static str,
+    #[serde(rename = "@odata.etag")]
+    odata_etag: &'a str,
+    id: &'a str,
+    display_name: &'a str,
+    duration: &'a str,
+    status: &'a str,
+    auto_extend_duration: &'a str,
+    created_date_time: String,
+    last_modified_date_time: String,
+    activated_date_time: Option<String>,
+    end_date_time: Option<String>,
+    access_details: AccessDetailsOut<'a>,
+    customer: Option<CustomerOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    indirect_provider_tenant_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_partner_consent_pending: Option<bool>,
+}
+
+pub(crate) fn rel_out<'a>(w: &World, r: &'a Relationship, include_unknown: bool) -> RelOut<'a> {
+    RelOut {
+        odata_type: if r.reseller.is_some() {
+            "#microsoft.graph.resellerDelegatedAdminRelationship"
+        } else {
+            "#microsoft.graph.delegatedAdminRelationship"
+        },
+        odata_etag: &r.etag,
+        id: &r.id,
+        display_name: &r.display_name,
+        duration: &r.duration,
+        status: gate(&r.status, REL_STATUSES, include_unknown),
+        auto_extend_duration: &r.auto_extend,
+        created_date_time: w.fmt_time(r.created),
+        last_modified_date_time: w.fmt_time(r.last_modified),
+        activated_date_time: r.activated.map(|t| w.fmt_time(t)),
+        end_date_time: r.end.map(|t| w.fmt_time(t)),
+        access_details: AccessDetailsOut {
+            unified_roles: r
+                .roles
+                .iter()
+                .map(|x| RoleOut {
+                    role_definition_id: x,
+                })
+                .collect(),
+        },
+        customer: r.customer.as_ref().map(|(id, name)| CustomerOut {
+            tenant_id: id,
+            display_name: name,
+        }),
+        indirect_provider_tenant_id: r
+            .reseller
+            .as_ref()
+            .map(|x| x.indirect_provider_tenant_id.as_str()),
+        is_partner_consent_pending: r.reseller.as_ref().map(|x| x.is_partner_consent_pending),
+    }
 }
 
 /// The JSON of a relationship.
 pub(crate) fn render_rel(w: &World, r: &Relationship, include_unknown: bool) -> Value {
-    let ty = if r.reseller.is_some() {
-        "#microsoft.graph.resellerDelegatedAdminRelationship"
-    } else {
-        "#microsoft.graph.delegatedAdminRelationship"
-    };
-    let mut v = json!({
-        "@odata.type": ty,
-        "@odata.etag": r.etag,
-        "id": r.id,
-        "displayName": r.display_name,
-        "duration": r.duration,
-        "status": gate(&r.status, REL_STATUSES, include_unknown),
-        "autoExtendDuration": r.auto_extend,
-        "createdDateTime": w.fmt_time(r.created),
-        "lastModifiedDateTime": w.fmt_time(r.last_modified),
-        "activatedDateTime": opt_time(w, r.activated),
-        "endDateTime": opt_time(w, r.end),
-        "accessDetails": roles_json(&r.roles),
-        "customer": r.customer.as_ref().map_or(Value::Null, |(id, name)| json!({"tenantId": id, "displayName": name})),
-    });
-    if let Some(res) = &r.reseller {
-        v["indirectProviderTenantId"] = json!(res.indirect_provider_tenant_id);
-        v["isPartnerConsentPending"] = json!(res.is_partner_consent_pending);
-    }
-    v
+    serde_json::to_value(rel_out(w, r, include_unknown)).unwrap_or(Value::Null)
 }
 
 fn render_assignment(w: &World, a: &Assignment, include_unknown: bool) -> Value {
@@ -436,11 +491,33 @@ pub(crate) async fn list_relationships(
                 count,
             ),
         };
-        let value = pg
-            .items
-            .iter()
-            .map(|r| apply_select(render_rel(w, r, ctx.include_unknown), select.as_deref()))
-            .collect();
+        let value: Vec<Value> = match select.as_deref() {
+            Some(sel) => pg
+                .items
+                .iter()
+                .map(|r| apply_select(render_rel(w, r, ctx.include_unknown), Some(sel)))
+                .collect(),
+            None => {
+                // Hot path: typed serialization, no intermediate maps.
+                let items: Vec<RelOut<'_>> = pg
+                    .items
+                    .iter()
+                    .map(|r| rel_out(w, r, ctx.include_unknown))
+                    .collect();
+                let next = graph_next(
+                    &s.config.base,
+                    &format!("{PREFIX}{REL_PATH}"),
+                    &q,
+                    pg.next_offset,
+                );
+                return Ok(collection(
+                    context(&s.config.base, "delegatedAdminRelationships"),
+                    items,
+                    next,
+                    pg.total,
+                ));
+            }
+        };
         let next = graph_next(
             &s.config.base,
             &format!("{PREFIX}{REL_PATH}"),
@@ -1698,9 +1775,6 @@ pub(crate) async fn list_customers(
             &ctx,
         )?;
         let p = read_paging(&q, 300, 300, &ctx)?;
-        let idx: Vec<usize> = (0..w.tenants.len())
-            .filter(|t| !w.tenants[*t].is_own && customer_has_active(w, *t))
-            .collect();
         let get = |t: &usize, f: &str| -> Option<String> {
             if f.eq_ignore_ascii_case("displayName") {
                 Some(w.tenants[*t].display_name.clone())
@@ -1708,7 +1782,24 @@ pub(crate) async fn list_customers(
                 Some(w.tenants[*t].id.clone())
             }
         };
-        let pg = page(idx.iter(), filter.as_ref(), get, &p, wants_count(&q));
+        // Lazily filtered: a page without $count/$filter only scans as far as it needs.
+        let customers =
+            (0..w.tenants.len()).filter(|t| !w.tenants[*t].is_own && customer_has_active(w, *t));
+        let idx: Vec<usize>;
+        let pg = if wants_count(&q) || filter.is_some() {
+            idx = customers.collect();
+            page(idx.iter(), filter.as_ref(), get, &p, wants_count(&q))
+        } else {
+            let mut found: Vec<usize> = customers.skip(p.skip).take(p.top + 1).collect();
+            let more = found.len() > p.top;
+            found.truncate(p.top);
+            idx = found;
+            super::Page {
+                items: idx.iter().collect(),
+                next_offset: more.then_some(p.skip + idx.len()),
+                total: None,
+            }
+        };
         let select = select_list(&q);
         let value = pg
             .items

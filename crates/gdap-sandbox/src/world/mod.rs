@@ -329,6 +329,16 @@ impl World {
             .collect()
     }
 
+    /// Whether the partner admin user currently has an active GDAP access assignment in a tenant
+    /// (what a customer-tenant token needs).
+    pub fn admin_has_gdap_access(&self, tenant_id: &str) -> bool {
+        let Some(t) = self.tenant_idx(tenant_id) else {
+            return false;
+        };
+        let admin = self.partner.users[0].id.clone();
+        self.user_has_gdap_access(t, &admin)
+    }
+
     /// Ids of all customer tenants, in world order.
     pub fn customer_tenant_ids(&self) -> Vec<String> {
         self.tenants

@@ -1,5 +1,8 @@
 //! Integration tests: drive the sandbox over loopback HTTP with plain reqwest.
 
+// Test helpers outside `#[test]` functions panic on unexpected results by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod consent;
 mod faults;
