@@ -3,6 +3,7 @@
 // Test helpers outside `#[test]` functions panic on unexpected results by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli;
 mod common;
 mod consent;
 mod faults;
