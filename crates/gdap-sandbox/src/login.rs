@@ -82,7 +82,9 @@ struct Scopes {
     raw: Vec<String>,
 }
 
-fn parse_scopes(raw: &str, ctx: &ReqCtx) -> Result<Scopes, Response> {
+/// Parses a scope list. Token requests may name one resource only; the authorize step may ask
+/// consent for several resources at once (Entra's dynamic consent), so it passes `multi_resource`.
+fn parse_scopes(raw: &str, ctx: &ReqCtx, multi_resource: bool) -> Result<Scopes, Response> {
     let mut audience: Option<Audience> = None;
     let mut specific = Vec::new();
     let (mut offline, mut openid) = (false, false);
@@ -115,6 +117,9 @@ fn parse_scopes(raw: &str, ctx: &ReqCtx) -> Result<Scopes, Response> {
                 ));
             }
         };
+        if multi_resource && audience.is_some_and(|a| a != aud) {
+            continue;
+        }
         if audience.is_some_and(|a| a != aud) {
             return Err(bad(
                 "invalid_scope",
@@ -212,7 +217,7 @@ pub(crate) async fn authorize(
             "AADSTS900144: The request body must contain the following parameter: 'scope'.",
         );
     };
-    let scopes = match parse_scopes(scope, &ctx) {
+    let scopes = match parse_scopes(scope, &ctx, true) {
         Ok(sc) => sc,
         Err(_) => {
             return redirect_err(
@@ -648,7 +653,7 @@ fn auth_code_grant(
         .get("scope")
         .cloned()
         .unwrap_or_else(|| c.scopes.join(" "));
-    let scopes = parse_scopes(&scope_raw, ctx)?;
+    let scopes = parse_scopes(&scope_raw, ctx, false)?;
     issue_for_user(
         core,
         s,
@@ -701,7 +706,7 @@ fn refresh_grant(
         .get("scope")
         .cloned()
         .unwrap_or_else(|| "https://graph.microsoft.com/.default offline_access".into());
-    let mut scopes = parse_scopes(&scope_raw, ctx)?;
+    let mut scopes = parse_scopes(&scope_raw, ctx, false)?;
     // A refresh token grant always returns a (rotated) refresh token.
     scopes.offline = true;
     let body = issue_for_user(
@@ -735,7 +740,7 @@ fn client_credentials(
     ctx: &ReqCtx,
 ) -> Result<serde_json::Value, Response> {
     let scope_raw = form.get("scope").cloned().unwrap_or_default();
-    let scopes = parse_scopes(&scope_raw, ctx)?;
+    let scopes = parse_scopes(&scope_raw, ctx, false)?;
     if !scopes.specific.is_empty() || scope_raw.is_empty() {
         return Err(bad(
             "invalid_scope",

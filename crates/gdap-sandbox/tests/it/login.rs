@@ -366,3 +366,50 @@ async fn client_credentials_in_own_tenant_and_customer() {
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["error_codes"][0], 1002012);
 }
+
+#[tokio::test]
+async fn authorize_accepts_consent_for_several_resources_but_token_requests_do_not() {
+    let e = env().await;
+    let redirect = "http://127.0.0.1:5000/cb";
+    let verifier = "another-verifier-with-enough-entropy-0123456789-abcdef";
+    let ch = challenge(verifier);
+    let r = e
+        .http
+        .get(e.url("/login/organizations/oauth2/v2.0/authorize"))
+        .query(&[
+            ("client_id", e.info.client_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", redirect),
+            (
+                "scope",
+                "https://graph.microsoft.com/User.Read.All https://api.partnercenter.microsoft.com/user_impersonation offline_access",
+            ),
+            ("state", "s"),
+            ("code_challenge_method", "S256"),
+            ("code_challenge", &ch),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let (code, _) = code_from(&loc);
+    assert!(!code.is_empty(), "{loc}");
+    // A token request naming two resources is still refused.
+    let r = e
+        .http
+        .post(e.token_url("organizations"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", e.info.client_id.as_str()),
+            ("client_secret", e.info.client_secret.as_str()),
+            (
+                "scope",
+                "https://graph.microsoft.com/.default https://api.partnercenter.microsoft.com/.default",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
