@@ -11,14 +11,15 @@ use gdap_auth::{
 use gdap_core::roles;
 use gdap_core::{AppId, RoleTemplateId, TenantId, TokenCredential};
 use gdap_graph::GraphClient;
-use gdap_onboard::adapters::{AuthTokens, GraphDirectories, GraphGdap};
-use gdap_onboard::fakes::{FakePartnerCenter, MemoryJournal, MemoryTenantStore};
+use gdap_onboard::adapters::{AuthTokens, GraphDirectories, GraphGdap, PartnerCenterConsents};
+use gdap_onboard::fakes::{MemoryJournal, MemoryTenantStore};
 use gdap_onboard::ports::{PartnerAccount, Ports, SystemClock};
 use gdap_onboard::tenant::{AutoExtend, OnboardedVia, Protection};
 use gdap_onboard::{
     Days, ManagedTenant, Orchestrator, OrchestratorConfig, Readiness, RoleRequirement,
     TenantRecord, TenantStatus,
 };
+use gdap_partner_center::PartnerCenterClient;
 use gdap_sandbox::world::{RelationshipSnapshot, TenantSnapshot};
 use gdap_sandbox::{Sandbox, SandboxHandle, World, WorldInfo, WorldSnapshot};
 use secrecy::SecretString;
@@ -29,6 +30,7 @@ const SEED: u64 = 20_260_301;
 const TENANTS: usize = 200;
 
 pub(crate) struct Env {
+    pub(crate) credential: Arc<RefreshTokenCredential>,
     pub(crate) handle: SandboxHandle,
     pub(crate) info: WorldInfo,
     pub(crate) orchestrator: Orchestrator,
@@ -99,9 +101,15 @@ pub(crate) async fn env() -> Env {
             GraphDirectories::from_refresh_credential(graph, credential.clone())
                 .with_own_tenant_credential(own.clone()),
         ),
-        partner_center: Arc::new(FakePartnerCenter::new()),
+        partner_center: Arc::new(PartnerCenterConsents::new(
+            PartnerCenterClient::builder()
+                .with_endpoint(handle.partner_center_url())
+                .with_credential(credential.for_tenant(partner))
+                .build()
+                .unwrap(),
+        )),
         tokens: Arc::new(
-            AuthTokens::from_refresh_credential(account, credential)
+            AuthTokens::from_refresh_credential(account, credential.clone())
                 .with_own_tenant_credential(own),
         ),
         clock: Arc::new(SystemClock),
@@ -110,6 +118,7 @@ pub(crate) async fn env() -> Env {
     };
     let orchestrator = Orchestrator::new(ports, OrchestratorConfig::default());
     Env {
+        credential,
         handle,
         info,
         orchestrator,
