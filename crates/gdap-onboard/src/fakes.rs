@@ -20,7 +20,7 @@ use crate::directory::{AppConsent, Organization};
 use crate::port_error::{PortError, PortErrorKind};
 use crate::ports::{
     AccessPath, Clock, CustomerDirectories, CustomerDirectory, Journal, JournalEntry,
-    PartnerAccount, PartnerCenter, PartnerGdap, PortStream, Ports, TenantStore, Tokens,
+    PartnerAccount, PartnerCenter, PartnerGdap, PortStream, Ports, RunRecord, TenantStore, Tokens,
 };
 use crate::relationship::{
     AccessAssignment, AssignmentStatus, NewRelationship, Relationship, RelationshipRequest,
@@ -673,6 +673,7 @@ impl TenantStore for MemoryTenantStore {
 #[derive(Debug, Default)]
 pub struct MemoryJournal {
     entries: Mutex<Vec<JournalEntry>>,
+    runs: Mutex<Vec<RunRecord>>,
 }
 
 impl MemoryJournal {
@@ -695,6 +696,28 @@ impl Journal for MemoryJournal {
             .filter(|e| e.run_id == run_id)
             .cloned()
             .collect())
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> Result<(), PortError> {
+        let mut runs = lock(&self.runs);
+        match runs.iter_mut().find(|r| r.run_id == run.run_id) {
+            Some(r) => *r = run.clone(),
+            None => runs.push(run.clone()),
+        }
+        Ok(())
+    }
+
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, PortError> {
+        Ok(lock(&self.runs)
+            .iter()
+            .find(|r| r.run_id == run_id)
+            .cloned())
+    }
+
+    async fn list_runs(&self) -> Result<Vec<RunRecord>, PortError> {
+        let mut runs = lock(&self.runs).clone();
+        runs.sort_by_key(|r| r.created_at);
+        Ok(runs)
     }
 }
 

@@ -24,8 +24,8 @@ pub use links::Links;
 pub use manifest::{AppManifest, ResourceAccess};
 pub use port_error::{PortError, PortErrorKind};
 pub use ports::{
-    AccessPath, Clock, CustomerDirectories, CustomerDirectory, Journal, PartnerCenter, PartnerGdap,
-    Ports, SystemClock, TenantStore, Tokens,
+    AccessPath, Clock, CustomerDirectories, CustomerDirectory, Journal, JournalEntry,
+    PartnerCenter, PartnerGdap, Ports, RunRecord, StepOutcome, SystemClock, TenantStore, Tokens,
 };
 pub use readiness::{MissingRole, Readiness, RoleRef, RoleRequirement};
 pub use relationship::{Relationship, RelationshipStatus};

@@ -15,7 +15,7 @@ use gdap_core::{
     AppId, AppRoleId, GrantId, RelationshipId, RoleTemplateId, SecurityGroupId, ServicePrincipalId,
     TenantId,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::directory::{AppConsent, AppRoleGrant, DelegatedGrant, Organization, ServicePrincipal};
@@ -286,11 +286,17 @@ pub trait TenantStore: Send + Sync {
     async fn save_rows(&self, rows: &[ManagedTenant]) -> Result<(), PortError>;
 }
 
-/// How one workflow step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// How one workflow step ended (or that it began).
+///
+/// Serialised as camelCase strings: `"started"`, `"passed"`, `"changed"`, `"skipped"`,
+/// `"failed"`, `"cancelled"`. A store must round-trip every variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum StepOutcome {
+    /// Recorded just before the step runs (a `Started` without a later outcome means the run
+    /// was killed inside that step).
+    Started,
     /// Checked; nothing to do.
     Passed,
     /// Done now.
@@ -299,10 +305,61 @@ pub enum StepOutcome {
     Skipped,
     /// Failed.
     Failed,
+    /// The run was cancelled before or during this step; the tenant stops here in a known
+    /// state and a resume continues from this step.
+    Cancelled,
+}
+
+impl StepOutcome {
+    /// Whether the step ended (anything but [`StepOutcome::Started`]).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Started)
+    }
+
+    /// Whether the step ended well (`Passed`, `Changed` or `Skipped`).
+    pub fn is_ok(self) -> bool {
+        matches!(self, Self::Passed | Self::Changed | Self::Skipped)
+    }
+}
+
+/// The header of a run: what it is, so that a resume needs no other input.
+///
+/// Written once when a run starts ([`Journal::put_run`]); `spec` is the workflow's own JSON
+/// (kind, tenants, options) which a store keeps verbatim (e.g. as TEXT).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RunRecord {
+    /// The run id (unique).
+    pub run_id: String,
+    /// The kind of run, a stable lower-case name: `"onboard"`, `"migrate"`, `"refreshEmail"`.
+    pub kind: String,
+    /// The run's definition (tenants, options) as JSON, opaque to the store.
+    pub spec: serde_json::Value,
+    /// When the run was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl RunRecord {
+    /// A run header.
+    pub fn new(
+        run_id: impl Into<String>,
+        kind: impl Into<String>,
+        spec: serde_json::Value,
+        created_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            run_id: run_id.into(),
+            kind: kind.into(),
+            spec,
+            created_at,
+        }
+    }
 }
 
 /// One journal line: a step of a run for a tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct JournalEntry {
@@ -343,10 +400,23 @@ impl JournalEntry {
 }
 
 /// Records each step so a killed run resumes from the last good step (SQLite in `gdap-store`).
+///
+/// Workflows append a [`StepOutcome::Started`] entry before a step and a final outcome after it;
+/// an append must be durable before it returns. Run headers ([`RunRecord`]) say what a run was,
+/// so `resume(run_id)` needs nothing else.
 #[async_trait]
 pub trait Journal: Send + Sync {
     /// Appends an entry.
     async fn append(&self, entry: &JournalEntry) -> Result<(), PortError>;
+
+    /// Stores the header of a run (insert, or replace the one with the same `run_id`).
+    async fn put_run(&self, run: &RunRecord) -> Result<(), PortError>;
+
+    /// The header of `run_id`, if any.
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, PortError>;
+
+    /// Every run header, oldest first (by `created_at`, then insertion order).
+    async fn list_runs(&self) -> Result<Vec<RunRecord>, PortError>;
 
     /// The entries of a run, in order.
     async fn entries(&self, run_id: &str) -> Result<Vec<JournalEntry>, PortError>;
