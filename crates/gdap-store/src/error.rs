@@ -52,8 +52,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// No such object. (Lookups return `Ok(None)` instead; this is for updates of an object that
-    /// must exist.)
+    /// No such object: a write that names an object that must exist and does not (a session of
+    /// an unknown user, an item of an unknown job). Lookups return `Ok(None)` instead.
     pub fn is_not_found(&self) -> bool {
         matches!(self, StoreError::Sqlite(e) if e.code == SqliteCode::NotFound)
     }
@@ -104,6 +104,13 @@ impl StoreError {
         let code = match &e {
             rusqlite::Error::QueryReturnedNoRows => SqliteCode::NotFound,
             rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                // A child row naming a parent that does not exist (a session of an unknown
+                // user, an item of an unknown job).
+                rusqlite::ErrorCode::ConstraintViolation
+                    if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+                {
+                    SqliteCode::NotFound
+                }
                 rusqlite::ErrorCode::ConstraintViolation => SqliteCode::Constraint,
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
                     SqliteCode::Busy
@@ -219,6 +226,7 @@ impl From<StoreError> for PortError {
             StoreError::InvalidInput(_) => PortErrorKind::Invalid,
             StoreError::Conflict { .. } => PortErrorKind::AlreadyExists,
             _ if e.is_busy() => PortErrorKind::Transient,
+            _ if e.is_not_found() => PortErrorKind::NotFound,
             _ => PortErrorKind::Other,
         };
         PortError::new(kind, format!("store: {e}"))

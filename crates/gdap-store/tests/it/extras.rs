@@ -155,7 +155,11 @@ async fn sessions_expire_and_go_with_their_user() {
     assert!(!format!("{live:?}").contains("live-hash"));
     // Unknown user: refused by the foreign key.
     let orphan = Session::new("x", AccountId::new_random(), t0(), t0());
-    assert!(store.create_session(&orphan).await.is_err());
+    let err = store.create_session(&orphan).await.unwrap_err();
+    assert!(err.is_not_found() && !err.is_conflict(), "{err:?}");
+    // A second session with the same token hash is a conflict.
+    let err = store.create_session(&live).await.unwrap_err();
+    assert!(err.is_conflict() && !err.is_not_found(), "{err:?}");
 
     assert_eq!(
         store.get_session("live-hash").await.unwrap(),
@@ -230,12 +234,12 @@ async fn jobs_and_items_round_trip_in_order() {
     );
     store.upsert_job_item(first.id, &done).await.unwrap();
     // Items of an unknown job are refused.
-    assert!(
-        store
-            .upsert_job_item(gdap_store::JobId::new_random(), &done)
-            .await
-            .is_err()
-    );
+    let err = store
+        .upsert_job_item(gdap_store::JobId::new_random(), &done)
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert_eq!(PortError::from(err).kind(), PortErrorKind::NotFound);
 
     assert!(
         store

@@ -6,6 +6,7 @@ mod extras;
 mod journal;
 mod migrations;
 mod tenants;
+mod workflow;
 
 use std::path::PathBuf;
 
