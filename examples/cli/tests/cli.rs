@@ -1,0 +1,617 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report.
+//! The built `gdap` binary against the sandbox: in-process (`--sandbox`), and an external one
+//! started here and reached with the endpoint flags, as any server implementing the documented
+//! routes would be.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command as StdCommand, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use gdap_sandbox::{Sandbox, SandboxHandle, World};
+
+const SEED: u64 = 7;
+const TENANTS: usize = 30;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_gdap")
+}
+
+/// A fresh, empty state directory for one test.
+fn state_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "gdap-cli-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `gdap` with a clean environment (no GDAP_* from the developer's shell) and its own state dir.
+fn gdap(name: &str) -> Command {
+    let mut c = Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GDAP_") || k == "RUST_LOG" {
+            c.env_remove(k);
+        }
+    }
+    c.env("NO_COLOR", "1");
+    c.arg("--state-dir").arg(state_dir(name));
+    c
+}
+
+/// `gdap --sandbox --tenants 30 --seed 7 ARGS`.
+fn sandbox(name: &str, args: &[&str]) -> Out {
+    let mut c = gdap(name);
+    c.args(["--sandbox", "--tenants", "30", "--seed", "7"])
+        .args(args);
+    Out::of(c.output().unwrap())
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn of(o: std::process::Output) -> Self {
+        Self {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(o.stdout).unwrap(),
+            stderr: String::from_utf8(o.stderr).unwrap(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// Exit code, stdout and stderr, redacted, for a snapshot.
+    fn transcript(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code,
+            redact(&self.stdout),
+            redact(&self.stderr)
+        )
+    }
+}
+
+fn is_hex(s: &[u8]) -> bool {
+    s.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// Redacts what changes between runs or machines: GUIDs (tenant, relationship, request ids),
+/// dates and times, days-left counts, loopback ports.
+fn redact(s: &str) -> String {
+    let s = &redact_state_dirs(s);
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        // GUID 8-4-4-4-12
+        if i + 36 <= b.len() {
+            let g = &b[i..i + 36];
+            let dashes = [8, 13, 18, 23].iter().all(|&d| g[d] == b'-');
+            let hex = dashes
+                && [(0, 8), (9, 13), (14, 18), (19, 23), (24, 36)]
+                    .iter()
+                    .all(|&(a, z)| is_hex(&g[a..z]));
+            if hex {
+                out.push_str("[guid]");
+                i += 36;
+                continue;
+            }
+        }
+        // date YYYY-MM-DD, optionally followed by THH:MM:SS(.fff)Z
+        if i + 10 <= b.len()
+            && b[i..i + 4].iter().all(u8::is_ascii_digit)
+            && b[i + 4] == b'-'
+            && b[i + 5..i + 7].iter().all(u8::is_ascii_digit)
+            && b[i + 7] == b'-'
+            && b[i + 8..i + 10].iter().all(u8::is_ascii_digit)
+        {
+            let mut j = i + 10;
+            if j < b.len() && b[j] == b'T' {
+                j += 1;
+                while j < b.len() && (b[j].is_ascii_digit() || b[j] == b':' || b[j] == b'.') {
+                    j += 1;
+                }
+                if j < b.len() && b[j] == b'Z' {
+                    j += 1;
+                }
+                out.push_str("[datetime]");
+            } else {
+                out.push_str("[date]");
+            }
+            i = j;
+            continue;
+        }
+        // "(12d" / " 12d" days left → [n]d
+        if (b[i] == b'(' || b[i] == b' ') && i + 1 < b.len() && b[i + 1].is_ascii_digit() {
+            let mut j = i + 1;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            if j < b.len()
+                && b[j] == b'd'
+                && (j + 1 == b.len() || !b[j + 1].is_ascii_alphanumeric())
+            {
+                out.push(b[i] as char);
+                out.push_str("[n]d");
+                i = j + 1;
+                continue;
+            }
+        }
+        // YYYYMMDD in generated relationship names
+        if i + 8 <= b.len()
+            && b[i..i + 2] == *b"20"
+            && b[i..i + 8].iter().all(u8::is_ascii_digit)
+            && (i + 8 == b.len() || !b[i + 8].is_ascii_digit())
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        {
+            out.push_str("[yyyymmdd]");
+            i += 8;
+            continue;
+        }
+        // 127.0.0.1:PORT
+        if s[i..].starts_with("127.0.0.1:") {
+            out.push_str("127.0.0.1:[port]");
+            i += "127.0.0.1:".len();
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            continue;
+        }
+        let ch = s[i..].chars().next().unwrap();
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    // Days-left numbers in JSON ("daysLeft": 12) are not stable across midnight either.
+    out.lines()
+        .map(|l| match l.find("\"daysLeft\": ") {
+            Some(p) if !l.contains("null") => format!("{}\"daysLeft\": [n],", &l[..p]),
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if out.ends_with('\n') { "\n" } else { "" }
+}
+
+/// `<target tmp>/gdap-cli-<name>-<pid>-<n>` → `[state-dir]`.
+fn redact_state_dirs(s: &str) -> String {
+    let tmp = env!("CARGO_TARGET_TMPDIR");
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(p) = rest.find(tmp) {
+        out.push_str(&rest[..p]);
+        let after = &rest[p + tmp.len()..];
+        let after = after.strip_prefix('/').unwrap_or(after);
+        let end = after.find('/').unwrap_or(after.len());
+        out.push_str("[state-dir]");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn world() -> gdap_sandbox::WorldSnapshot {
+    World::seeded(SEED, TENANTS).snapshot()
+}
+
+fn tenant_with_profile(profile: &str) -> String {
+    world()
+        .tenants
+        .into_iter()
+        .find(|t| !t.is_own && t.profile == profile)
+        .unwrap_or_else(|| panic!("a {profile} tenant"))
+        .id
+}
+
+fn lonely_tenant() -> String {
+    world()
+        .tenants
+        .into_iter()
+        .find(|t| !t.is_own && t.relationships.is_empty())
+        .expect("a tenant without relationships")
+        .id
+}
+
+// ------------------------------------------------------------------------------------------
+// Help and usage
+
+#[test]
+fn help() {
+    let o = Out::of(gdap("help").arg("--help").output().unwrap());
+    assert_eq!(o.code, 0);
+    insta::assert_snapshot!("help", o.stdout);
+}
+
+// ------------------------------------------------------------------------------------------
+// The table
+
+#[test]
+fn tenants_table() {
+    let o = sandbox("tenants", &["tenants"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    insta::assert_snapshot!("tenants_table", o.transcript());
+}
+
+#[test]
+fn tenants_json() {
+    let o = sandbox("tenants-json", &["tenants", "-o", "json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v = o.json();
+    let rows = v["tenants"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        v["billableCount"].as_u64().unwrap() as usize + 1
+    );
+    assert!(rows.iter().any(|r| r["legacy"] == true));
+    assert!(rows.iter().any(|r| r["isOwnPartnerTenant"] == true));
+    insta::assert_snapshot!("tenants_json", redact(&o.stdout));
+}
+
+#[test]
+fn sync_summary() {
+    let o = sandbox("sync", &["sync"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    insta::assert_snapshot!("sync", o.transcript());
+}
+
+#[test]
+fn expiring_and_audit() {
+    let o = sandbox("expiring", &["expiring", "--within", "30d"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    insta::assert_snapshot!("expiring", o.transcript());
+    let o = sandbox("audit", &["audit"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    insta::assert_snapshot!("audit", o.transcript());
+}
+
+// ------------------------------------------------------------------------------------------
+// request-permissions and my-tenant
+
+#[test]
+fn request_permissions_prints_the_approval_link() {
+    let tenant = lonely_tenant();
+    let o = sandbox(
+        "request",
+        &["request-permissions", &tenant, "--template", "AppInstall"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("granularAdminRelationships/"));
+    insta::assert_snapshot!("request_permissions", o.transcript());
+
+    let o = sandbox(
+        "request-json",
+        &[
+            "request-permissions",
+            &tenant,
+            "--template",
+            "helpdesk",
+            "--name",
+            "Helpdesk for Contoso",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v = o.json();
+    assert_eq!(v["outcome"], "requested");
+    assert_eq!(v["displayName"], "Helpdesk for Contoso");
+    insta::assert_snapshot!("request_permissions_json", redact(&o.stdout));
+}
+
+#[test]
+fn request_permissions_on_a_tenant_with_an_active_relationship_explains() {
+    let tenant = tenant_with_profile("missing_pra_only");
+    let o = sandbox("request-active", &["request-permissions", &tenant]);
+    assert_eq!(o.code, 3);
+    assert!(o.stderr.contains("To resolve:"));
+    insta::assert_snapshot!("request_permissions_active", o.transcript());
+}
+
+#[test]
+fn my_tenant_show_disable_enable() {
+    let o = sandbox("my-tenant", &["my-tenant"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    insta::assert_snapshot!("my_tenant_show", o.transcript());
+    let o = sandbox("my-tenant-d", &["my-tenant", "disable", "-o", "json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.json()["enabled"], false);
+    insta::assert_snapshot!("my_tenant_disable_json", redact(&o.stdout));
+    let o = sandbox("my-tenant-e", &["my-tenant", "enable"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    insta::assert_snapshot!("my_tenant_enable", o.transcript());
+}
+
+// ------------------------------------------------------------------------------------------
+// Bad input, as a new user would type it: one clear message and a meaningful exit code.
+
+#[test]
+fn malformed_guid_is_a_usage_error() {
+    let o = sandbox("bad-guid", &["request-permissions", "not-a-guid"]);
+    assert_eq!(o.code, 2);
+    insta::assert_snapshot!("bad_guid", o.transcript());
+}
+
+#[test]
+fn unknown_tenant_is_a_usage_error() {
+    let o = sandbox(
+        "unknown-tenant",
+        &[
+            "request-permissions",
+            "11111111-2222-3333-4444-555555555555",
+        ],
+    );
+    assert_eq!(o.code, 2);
+    insta::assert_snapshot!("unknown_tenant", o.transcript());
+}
+
+#[test]
+fn display_name_over_fifty_characters_is_refused() {
+    let tenant = lonely_tenant();
+    let name = "A relationship name that is much longer than fifty characters";
+    assert!(name.chars().count() > 50);
+    let o = sandbox(
+        "long-name",
+        &["request-permissions", &tenant, "--name", name],
+    );
+    assert_eq!(o.code, 2);
+    insta::assert_snapshot!("long_display_name", o.transcript());
+}
+
+#[test]
+fn unknown_template_lists_the_templates() {
+    let tenant = lonely_tenant();
+    let o = sandbox(
+        "bad-template",
+        &["request-permissions", &tenant, "--template", "Everything"],
+    );
+    assert_eq!(o.code, 2);
+    insta::assert_snapshot!("unknown_template", o.transcript());
+}
+
+#[test]
+fn missing_refresh_token_asks_to_connect() {
+    let o = Out::of(
+        gdap("no-token")
+            .args([
+                "--client-id",
+                "11111111-2222-3333-4444-555555555555",
+                "tenants",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 4);
+    insta::assert_snapshot!("missing_refresh_token", o.transcript());
+}
+
+#[test]
+fn missing_client_id_is_a_usage_error() {
+    let o = Out::of(gdap("no-client").arg("tenants").output().unwrap());
+    assert_eq!(o.code, 2);
+    insta::assert_snapshot!("missing_client_id", o.transcript());
+}
+
+#[test]
+fn endpoint_down_is_reported_once() {
+    // Nothing listens on port 9 of the loopback interface.
+    let o = Out::of(
+        gdap("down")
+            .args([
+                "--authority",
+                "http://127.0.0.1:9/login",
+                "--client-id",
+                "11111111-2222-3333-4444-555555555555",
+                "tenants",
+            ])
+            .env("GDAP_REFRESH_TOKEN", "not-a-real-token")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 1);
+    assert!(!o.stderr.contains("not-a-real-token"));
+    insta::assert_snapshot!("endpoint_down", o.transcript());
+}
+
+#[test]
+fn faults_without_sandbox_is_a_usage_error() {
+    let o = Out::of(
+        gdap("faults")
+            .args(["--faults", "flaky", "tenants"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 2);
+    insta::assert_snapshot!("faults_without_sandbox", o.transcript());
+}
+
+// ------------------------------------------------------------------------------------------
+// An external server reached with the endpoint flags (each with a path prefix).
+
+struct External {
+    rt: tokio::runtime::Runtime,
+    handle: SandboxHandle,
+}
+
+impl External {
+    fn start() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = rt.block_on(async {
+            Sandbox::builder()
+                .world(World::seeded(SEED, TENANTS))
+                .propagation_delay(Duration::from_millis(200))
+                .start()
+                .await
+                .unwrap()
+        });
+        Self { rt, handle }
+    }
+
+    /// `gdap` pointed at this server, with the app's id and secret in the environment.
+    fn gdap(&self, name: &str) -> Command {
+        let info = self.handle.world_info();
+        let mut c = gdap(name);
+        c.args([
+            "--authority",
+            self.handle.authority_url().as_str(),
+            "--graph-endpoint",
+            self.handle.graph_url().as_str(),
+            "--partner-center-endpoint",
+            self.handle.partner_center_url().as_str(),
+        ])
+        .env("GDAP_CLIENT_ID", &info.client_id)
+        .env("GDAP_CLIENT_SECRET", &info.client_secret);
+        c
+    }
+
+    fn refresh_token(&self) -> String {
+        let info = self.handle.world_info();
+        self.handle.issue_refresh_token(
+            &info.admin_upn,
+            &["https://graph.microsoft.com/.default", "offline_access"],
+        )
+    }
+}
+
+#[test]
+fn endpoint_flags_reach_any_server_with_the_documented_routes() {
+    let ext = External::start();
+    let o = Out::of(
+        ext.gdap("ext-tenants")
+            .args(["tenants", "-o", "json"])
+            .env("GDAP_REFRESH_TOKEN", ext.refresh_token())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v = o.json();
+    let active_customers = world()
+        .tenants
+        .iter()
+        .filter(|t| {
+            !t.is_own
+                && t.relationships
+                    .iter()
+                    .any(|r| r.status == "active" && !r.is_reseller && !r.is_mlt)
+        })
+        .count();
+    assert_eq!(v["tenants"].as_array().unwrap().len(), active_customers);
+    let stats = ext.handle.stats();
+    assert!(stats.route("GET /graph/v1.0/tenantRelationships/delegatedAdminRelationships") >= 1);
+}
+
+#[test]
+fn expired_refresh_token_asks_to_reauthenticate() {
+    let ext = External::start();
+    let token = ext.refresh_token();
+    ext.handle.revoke_refresh_tokens();
+    let o = Out::of(
+        ext.gdap("expired")
+            .arg("tenants")
+            .env("GDAP_REFRESH_TOKEN", &token)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 4);
+    assert!(!o.stderr.contains(&token));
+    assert!(o.stderr.contains("gdap connect"));
+    insta::assert_snapshot!("expired_refresh_token", o.transcript());
+}
+
+#[test]
+fn connect_stores_the_refresh_token_with_0600_and_later_commands_use_it() {
+    let ext = External::start();
+    let dir = state_dir("connect");
+    let info = ext.handle.world_info();
+    let mut child = StdCommand::new(bin())
+        .args([
+            "--state-dir",
+            dir.to_str().unwrap(),
+            "--authority",
+            ext.handle.authority_url().as_str(),
+            "--graph-endpoint",
+            ext.handle.graph_url().as_str(),
+            "--partner-center-endpoint",
+            ext.handle.partner_center_url().as_str(),
+            "connect",
+            "--timeout",
+            "60",
+        ])
+        .env("GDAP_CLIENT_ID", &info.client_id)
+        .env("GDAP_CLIENT_SECRET", &info.client_secret)
+        .env_remove("GDAP_REFRESH_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Act as the browser: open the printed URL and follow the redirect back to the CLI.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the CLI prints the sign-in URL")
+            .unwrap();
+        if line.starts_with("http://") {
+            break line;
+        }
+    };
+    assert!(url.contains("code_challenge="));
+    assert!(url.contains("code_challenge_method=S256"));
+    ext.rt.block_on(async {
+        reqwest::Client::new().get(&url).send().await.unwrap();
+    });
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "connect failed: {rest:?}");
+    let stored = dir.join("refresh-token");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let token = std::fs::read_to_string(&stored).unwrap();
+    assert!(!token.trim().is_empty());
+    assert!(
+        rest.iter().all(|l| !l.contains(token.trim())),
+        "the token was printed"
+    );
+
+    // The next command finds the token in the state directory (and the client id in it too).
+    let o = Out::of(
+        StdCommand::new(bin())
+            .args([
+                "--state-dir",
+                dir.to_str().unwrap(),
+                "--authority",
+                ext.handle.authority_url().as_str(),
+                "--graph-endpoint",
+                ext.handle.graph_url().as_str(),
+                "--partner-center-endpoint",
+                ext.handle.partner_center_url().as_str(),
+                "my-tenant",
+            ])
+            .env("GDAP_CLIENT_SECRET", &info.client_secret)
+            .env_remove("GDAP_CLIENT_ID")
+            .env_remove("GDAP_REFRESH_TOKEN")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}
