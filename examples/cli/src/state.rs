@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 /// File names inside the state directory.
 pub(crate) const REFRESH_TOKEN_FILE: &str = "refresh-token";
 const CONNECTION_FILE: &str = "connection.json";
+const DB_FILE: &str = "gdap.db";
 
 /// The state directory.
 #[derive(Debug, Clone)]
@@ -170,10 +171,13 @@ impl Stores {
         )
     }
 
-    /// In the state directory.
-    // The SQLite store (gdap-store) plugs in here; until it lands, records live for one run.
+    /// SQLite in the state directory (`gdap.db`): tenant records, last sync and the journal.
     pub(crate) fn open(dir: &StateDir) -> anyhow::Result<Self> {
-        let _ = dir;
-        Ok(Self::in_memory().0)
+        dir.ensure()?;
+        let db = Arc::new(gdap_store::SqliteStore::open(dir.path().join(DB_FILE))?);
+        Ok(Self {
+            store: db.clone(),
+            journal: db,
+        })
     }
 }

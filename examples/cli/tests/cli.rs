@@ -34,6 +34,11 @@ fn state_dir(name: &str) -> PathBuf {
 
 /// `gdap` with a clean environment (no GDAP_* from the developer's shell) and its own state dir.
 fn gdap(name: &str) -> Command {
+    gdap_in(&state_dir(name))
+}
+
+/// `gdap` with a clean environment and the state directory `dir`.
+fn gdap_in(dir: &std::path::Path) -> Command {
     let mut c = Command::new(bin());
     for (k, _) in std::env::vars() {
         if k.starts_with("GDAP_") || k == "RUST_LOG" {
@@ -41,7 +46,7 @@ fn gdap(name: &str) -> Command {
         }
     }
     c.env("NO_COLOR", "1");
-    c.arg("--state-dir").arg(state_dir(name));
+    c.arg("--state-dir").arg(dir);
     c
 }
 
@@ -464,8 +469,13 @@ impl External {
 
     /// `gdap` pointed at this server, with the app's id and secret in the environment.
     fn gdap(&self, name: &str) -> Command {
+        self.gdap_in(&state_dir(name))
+    }
+
+    /// The same, with the state directory `dir`.
+    fn gdap_in(&self, dir: &std::path::Path) -> Command {
         let info = self.handle.world_info();
-        let mut c = gdap(name);
+        let mut c = gdap_in(dir);
         c.args([
             "--authority",
             self.handle.authority_url().as_str(),
@@ -614,4 +624,39 @@ fn connect_stores_the_refresh_token_with_0600_and_later_commands_use_it() {
             .unwrap(),
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
+}
+
+#[test]
+fn the_state_directory_keeps_the_records_between_runs() {
+    let ext = External::start();
+    let dir = state_dir("persist");
+    let token = ext.refresh_token();
+    let run = |args: &[&str]| {
+        let mut c = ext.gdap_in(&dir);
+        c.args(args).env("GDAP_REFRESH_TOKEN", &token);
+        Out::of(c.output().unwrap())
+    };
+    let o = run(&["my-tenant", "-o", "json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.json()["enabled"], false);
+    let o = run(&["my-tenant", "enable", "-o", "json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.json()["changed"], true);
+    assert_eq!(o.json()["clientCredentialsOk"], true);
+    let o = run(&["my-tenant", "-o", "json"]);
+    assert_eq!(o.json()["enabled"], true);
+    let o = run(&["tenants", "-o", "json"]);
+    assert!(
+        o.json()["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["isOwnPartnerTenant"] == true)
+    );
+    let o = run(&["my-tenant", "disable"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    insta::assert_snapshot!("my_tenant_disable_persisted", o.transcript());
+    let o = run(&["my-tenant", "-o", "json"]);
+    assert_eq!(o.json()["enabled"], false);
+    assert!(dir.join("gdap.db").exists());
 }
