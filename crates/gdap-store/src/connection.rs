@@ -126,7 +126,7 @@ impl SqliteStore {
 
     /// The partner connection, if one was saved.
     pub async fn load_connection(&self) -> Result<Option<PartnerConnection>> {
-        self.call(|c| load(c)).await
+        self.read(|c| load(c)).await
     }
 
     /// Replaces the refresh token of the saved connection (a rotation), setting `updated_at`.

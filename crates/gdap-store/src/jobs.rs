@@ -253,7 +253,7 @@ impl SqliteStore {
 
     /// The job with `id`.
     pub async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(query_jobs(c, "WHERE id = ?1", &[&id.to_string()])?
                 .into_iter()
                 .next())
@@ -263,7 +263,7 @@ impl SqliteStore {
 
     /// The newest `limit` jobs, newest first.
     pub async fn list_jobs(&self, limit: u32) -> Result<Vec<Job>> {
-        self.call(move |c| {
+        self.read(move |c| {
             query_jobs(
                 c,
                 "ORDER BY created_at DESC, id LIMIT ?1",
@@ -276,7 +276,7 @@ impl SqliteStore {
     /// The jobs with `status`, oldest first (e.g. the `running` jobs to resume after a restart).
     pub async fn jobs_with_status(&self, status: &JobStatus) -> Result<Vec<Job>> {
         let status = status.as_str().to_owned();
-        self.call(move |c| query_jobs(c, "WHERE status = ?1 ORDER BY created_at, id", &[&status]))
+        self.read(move |c| query_jobs(c, "WHERE status = ?1 ORDER BY created_at, id", &[&status]))
             .await
     }
 
@@ -334,7 +334,7 @@ impl SqliteStore {
 
     /// The items of job `id`, in the order first written.
     pub async fn job_items(&self, id: JobId) -> Result<Vec<JobItem>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT tenant_id, status, updated_at FROM job_items

@@ -192,7 +192,7 @@ impl Journal for SqliteStore {
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, PortError> {
         let run_id = run_id.to_owned();
         Ok(self
-            .call(move |c| {
+            .read(move |c| {
                 Ok(query_runs(c, "WHERE run_id = ?1", &[&run_id])?
                     .into_iter()
                     .next())
@@ -202,13 +202,13 @@ impl Journal for SqliteStore {
 
     async fn list_runs(&self) -> Result<Vec<RunRecord>, PortError> {
         Ok(self
-            .call(|c| query_runs(c, "ORDER BY created_at, seq", &[]))
+            .read(|c| query_runs(c, "ORDER BY created_at, seq", &[]))
             .await?)
     }
 
     async fn entries(&self, run_id: &str) -> Result<Vec<JournalEntry>, PortError> {
         let run_id = run_id.to_owned();
-        Ok(self.call(move |c| entries(c, &run_id)).await?)
+        Ok(self.read(move |c| entries(c, &run_id)).await?)
     }
 
     async fn is_done(
@@ -219,7 +219,7 @@ impl Journal for SqliteStore {
     ) -> Result<bool, PortError> {
         let (run_id, tenant, step) = (run_id.to_owned(), tenant.to_string(), step.to_owned());
         Ok(self
-            .call(move |c| is_done(c, &run_id, &tenant, &step))
+            .read(move |c| is_done(c, &run_id, &tenant, &step))
             .await?)
     }
 }

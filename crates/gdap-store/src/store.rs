@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -35,6 +36,9 @@ pub struct StoreOptions {
     /// How long a statement waits for another process's lock before failing with a busy error
     /// (default 5 s).
     pub busy_timeout: Duration,
+    /// Read-only connections for reads, beside the one writer (default 2; WAL lets them read
+    /// while the writer writes). 0 sends reads to the writer. An in-memory store has none.
+    pub read_connections: usize,
 }
 
 impl Default for StoreOptions {
@@ -42,6 +46,7 @@ impl Default for StoreOptions {
         Self {
             journal_durability: Durability::Full,
             busy_timeout: Duration::from_secs(5),
+            read_connections: 2,
         }
     }
 }
@@ -50,6 +55,12 @@ impl StoreOptions {
     /// Sets the durability of journal appends.
     pub fn with_journal_durability(mut self, durability: Durability) -> Self {
         self.journal_durability = durability;
+        self
+    }
+
+    /// Sets the number of read-only connections.
+    pub fn with_read_connections(mut self, n: usize) -> Self {
+        self.read_connections = n;
         self
     }
 
@@ -64,9 +75,10 @@ impl StoreOptions {
 /// [`gdap_onboard::TenantStore`] and [`gdap_onboard::Journal`]), plus the partner connection,
 /// users, sessions and background jobs of the front-ends.
 ///
-/// One connection serves every call, behind a mutex, on [`tokio::task::spawn_blocking`]: one
-/// writer, as SQLite wants, and the async runtime never blocks on disk. Cloning is cheap and
-/// shares the connection. Methods must be called inside a Tokio runtime.
+/// One writer connection behind a mutex serves every write and a few read-only connections serve
+/// reads, all on [`tokio::task::spawn_blocking`]: one writer, as SQLite wants, and the async
+/// runtime never blocks on disk. Cloning is cheap and shares the connections. Methods must be
+/// called inside a Tokio runtime.
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -74,6 +86,8 @@ pub struct SqliteStore {
 
 struct Inner {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
     path: Option<PathBuf>,
     options: StoreOptions,
 }
@@ -109,7 +123,24 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .ctx("open the database")?;
-        Self::setup(conn, Some(path.to_path_buf()), options)
+        let mut store = Self::setup(conn, Some(path.to_path_buf()), options)?;
+        let mut readers = Vec::new();
+        for _ in 0..store.inner.options.read_connections {
+            let r = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ctx("open a read connection")?;
+            r.busy_timeout(store.inner.options.busy_timeout)
+                .ctx("set the busy timeout")?;
+            readers.push(Mutex::new(r));
+        }
+        if let Some(inner) = Arc::get_mut(&mut store.inner) {
+            inner.readers = readers;
+        }
+        Ok(store)
     }
 
     /// A private in-memory database (for tests and `--dry-run`); gone when the last clone drops.
@@ -139,6 +170,8 @@ impl SqliteStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
+                readers: Vec::new(),
+                next_reader: AtomicUsize::new(0),
                 path,
                 options,
             }),
@@ -170,6 +203,35 @@ impl SqliteStore {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             let mut conn = lock(&inner.conn);
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+impl SqliteStore {
+    /// Runs the read-only `f` on a read connection (the writer when there is none) on the
+    /// blocking pool. A read sees every write that completed before it started (WAL snapshot).
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.inner.readers.is_empty() {
+            return self.call(f).await;
+        }
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let readers = &inner.readers;
+            // A free reader if there is one; otherwise wait for the next in turn.
+            let mut conn = readers
+                .iter()
+                .find_map(|r| r.try_lock().ok())
+                .unwrap_or_else(|| {
+                    let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
+                    lock(&readers[i])
+                });
             f(&mut conn)
         })
         .await

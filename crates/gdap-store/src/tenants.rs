@@ -335,12 +335,12 @@ fn save_rows(c: &mut Connection, rows: Vec<(String, String)>) -> Result<()> {
 #[async_trait]
 impl TenantStore for SqliteStore {
     async fn list_records(&self) -> Result<Vec<TenantRecord>, PortError> {
-        Ok(self.call(|c| list_records(c)).await?)
+        Ok(self.read(|c| list_records(c)).await?)
     }
 
     async fn get_record(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, PortError> {
         let tenant = *tenant;
-        Ok(self.call(move |c| get_record(c, &tenant)).await?)
+        Ok(self.read(move |c| get_record(c, &tenant)).await?)
     }
 
     async fn upsert_record(&self, record: &TenantRecord) -> Result<(), PortError> {
@@ -363,7 +363,7 @@ impl TenantStore for SqliteStore {
     }
 
     async fn load_rows(&self) -> Result<Vec<ManagedTenant>, PortError> {
-        Ok(self.call(|c| load_rows(c)).await?)
+        Ok(self.read(|c| load_rows(c)).await?)
     }
 
     async fn save_rows(&self, rows: &[ManagedTenant]) -> Result<(), PortError> {

@@ -292,7 +292,7 @@ impl SqliteStore {
 
     /// The user with `id`.
     pub async fn get_user(&self, id: AccountId) -> Result<Option<User>> {
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(query_users(c, "WHERE id = ?1", Some(id.to_string()))?
                 .into_iter()
                 .next())
@@ -303,7 +303,7 @@ impl SqliteStore {
     /// The user with `email` (ignoring ASCII case).
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
         let email = email.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(query_users(c, "WHERE email = ?1", Some(email))?
                 .into_iter()
                 .next())
@@ -314,7 +314,7 @@ impl SqliteStore {
     /// The user whose API token hash is `hash`.
     pub async fn find_user_by_api_token_hash(&self, hash: &str) -> Result<Option<User>> {
         let hash = hash.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(query_users(c, "WHERE api_token_hash = ?1", Some(hash))?
                 .into_iter()
                 .next())
@@ -324,7 +324,7 @@ impl SqliteStore {
 
     /// Every user, by email.
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        self.call(|c| query_users(c, "ORDER BY email", None)).await
+        self.read(|c| query_users(c, "ORDER BY email", None)).await
     }
 
     /// Sets a user's role. Returns `false` when there is no such user.
@@ -391,7 +391,7 @@ impl SqliteStore {
     /// The session with `token_hash`, expired or not (check [`Session::is_expired`]).
     pub async fn get_session(&self, token_hash: &str) -> Result<Option<Session>> {
         let hash = token_hash.to_owned();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT token_hash, user_id, created_at, expires_at FROM sessions
