@@ -7,14 +7,14 @@
 //! and the admin-consent URL where one applies.
 
 use gdap_core::{AppId, TenantId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{GrantFailure, OnboardError};
 use crate::links::Links;
 
 /// One row of the catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum CatalogueKey {
@@ -32,6 +32,10 @@ pub enum CatalogueKey {
     AuthorizationRevoked,
     /// AADSTS700082: session expired.
     SessionExpired,
+    /// Onboarding / refresh: the relationship lacks required roles.
+    GdapPermissionsMissing,
+    /// Refresh: only tenants onboarded through Partner Center.
+    RefreshRequiresPartnerCenter,
     /// Migration: no legacy tenant.
     NoLegacyTenant,
     /// Migration: already managed by Partner Center.
@@ -68,6 +72,8 @@ impl CatalogueKey {
         CatalogueKey::InsufficientPermissions,
         CatalogueKey::AuthorizationRevoked,
         CatalogueKey::SessionExpired,
+        CatalogueKey::GdapPermissionsMissing,
+        CatalogueKey::RefreshRequiresPartnerCenter,
         CatalogueKey::NoLegacyTenant,
         CatalogueKey::AlreadyManagedByPartnerCenter,
         CatalogueKey::MigrationMissingGdapPermissions,
@@ -213,6 +219,33 @@ pub static ROWS: &[CatalogueRow] = &[
         steps: &[
             "Click Re-authenticate with Microsoft Partner Center from the overflow menu at the top of the managed tenants table.",
             "Sign in again with your MSP tenant credentials and consent to the requested permissions.",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::GdapPermissionsMissing,
+        section: "GDAP permission requirements",
+        code: None,
+        title: "This tenant does not have the required GDAP permissions",
+        explanation: "To onboard a tenant through Partner Center, the GDAP relationship must include either Global Administrator, or Application Administrator or Cloud Application Administrator plus Privileged Role Administrator. The tenant shows Missing under GDAP Permissions; the missing roles are listed below.",
+        causes: &[],
+        steps: &[
+            "If you do not have Global Administrator, the relationship needs Privileged Role Administrator in addition to Application Administrator or Cloud Application Administrator.",
+            "Click Request to create a new GDAP relationship request with the required roles. You will receive a link that the client's admin needs to approve.",
+            "Retry after the client's admin has approved the request.",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::RefreshRequiresPartnerCenter,
+        section: "Refreshing email permissions",
+        code: None,
+        title: "Email permissions can only be refreshed for tenants onboarded through Partner Center",
+        explanation: "The refresh operation only works for tenants that were onboarded through Partner Center.",
+        causes: &[],
+        steps: &[
+            "If the tenant was added through the Single Tenant flow, you'll need to update permissions outside of Partner Center.",
+            "To manage a legacy tenant's permissions here, migrate it to Partner Center first (Migrate to Partner Center in the Actions column).",
         ],
         admin_consent: false,
     },
@@ -416,7 +449,7 @@ impl ExplainContext {
 }
 
 /// A catalogue row rendered for one error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogueEntry {
     /// The row.
@@ -480,6 +513,10 @@ pub fn key_of(error: &OnboardError) -> CatalogueKey {
         OnboardError::SessionExpired { .. } => CatalogueKey::SessionExpired,
         OnboardError::MfaRequired { .. } => CatalogueKey::MfaRequired,
         OnboardError::NoLegacyTenant { .. } => CatalogueKey::NoLegacyTenant,
+        OnboardError::MissingGdapPermissions { .. } => CatalogueKey::GdapPermissionsMissing,
+        OnboardError::RefreshRequiresPartnerCenter { .. } => {
+            CatalogueKey::RefreshRequiresPartnerCenter
+        }
         OnboardError::AlreadyManagedByPartnerCenter { .. } => {
             CatalogueKey::AlreadyManagedByPartnerCenter
         }
@@ -563,7 +600,9 @@ pub fn explain(error: &OnboardError, ctx: &ExplainContext) -> CatalogueEntry {
         | OnboardError::AlreadyManagedByPartnerCenter { .. } => {
             format!("{} ({tenant})", row.title)
         }
-        OnboardError::MigrationMissingGdapPermissions { missing, .. } => {
+        OnboardError::RefreshRequiresPartnerCenter { .. } => format!("{} ({tenant})", row.title),
+        OnboardError::MissingGdapPermissions { missing, .. }
+        | OnboardError::MigrationMissingGdapPermissions { missing, .. } => {
             details.extend(missing.iter().map(|m| format!("Missing: {m}")));
             details.push(format!("Required: {REQUIRED_ROLES}"));
             format!("{} ({tenant})", row.title)

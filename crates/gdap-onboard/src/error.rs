@@ -193,6 +193,22 @@ pub enum OnboardError {
         #[source]
         source: PortError,
     },
+    /// The tenant's active GDAP relationships lack roles the app needs (onboarding, refresh).
+    #[error("tenant {tenant} does not have the required GDAP permissions")]
+    MissingGdapPermissions {
+        /// The tenant.
+        tenant: TenantId,
+        /// What is missing.
+        missing: Vec<MissingRole>,
+    },
+    /// Email permissions can be refreshed only for tenants onboarded through Partner Center.
+    #[error(
+        "tenant {tenant} was not onboarded through Partner Center; its email permissions cannot be refreshed here"
+    )]
+    RefreshRequiresPartnerCenter {
+        /// The tenant.
+        tenant: TenantId,
+    },
     /// Migration asked for a tenant that was not onboarded individually.
     #[error("no existing legacy tenant found to migrate (tenant {tenant})")]
     NoLegacyTenant {
@@ -360,6 +376,8 @@ impl OnboardError {
             | OnboardError::InsufficientPermissions { tenant, .. }
             | OnboardError::Service { tenant, .. } => *tenant,
             OnboardError::NoLegacyTenant { tenant }
+            | OnboardError::RefreshRequiresPartnerCenter { tenant }
+            | OnboardError::MissingGdapPermissions { tenant, .. }
             | OnboardError::AlreadyManagedByPartnerCenter { tenant }
             | OnboardError::MigrationMissingGdapPermissions { tenant, .. }
             | OnboardError::MigrationGrantFailed { tenant, .. }
@@ -408,6 +426,8 @@ impl OnboardError {
             | OnboardError::SecondPartnerTenant { .. } => 409,
             OnboardError::NoLegacyTenant { .. } => 404,
             OnboardError::MigrationMissingGdapPermissions { .. }
+            | OnboardError::MissingGdapPermissions { .. }
+            | OnboardError::RefreshRequiresPartnerCenter { .. }
             | OnboardError::InvalidTemplate(_)
             | OnboardError::InvalidDisplayName { .. } => 400,
             OnboardError::Service { source, .. } => match source.kind() {

@@ -13,10 +13,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use gdap_core::{AppId, AssignmentId, RelationshipId, RoleTemplateId, SecurityGroupId, TenantId};
+use gdap_core::{
+    AppId, AppRoleId, AssignmentId, GrantId, RelationshipId, RoleTemplateId, SecurityGroupId,
+    ServicePrincipalId, TenantId,
+};
 use time::OffsetDateTime;
 
-use crate::directory::{AppConsent, Organization};
+use crate::directory::{
+    AppConsent, AppRoleGrant, ConsentGrant, DelegatedGrant, Organization, PermissionDef,
+    ServicePrincipal,
+};
 use crate::port_error::{PortError, PortErrorKind};
 use crate::ports::{
     AccessPath, Clock, CustomerDirectories, CustomerDirectory, Journal, JournalEntry,
@@ -87,6 +93,9 @@ struct GdapState {
     script: Script,
     ignore_status_filter: bool,
     next: u64,
+    propagation: Duration,
+    activates_at: HashMap<AssignmentId, OffsetDateTime>,
+    writes: usize,
 }
 
 /// An in-memory GDAP relationship service.
@@ -144,6 +153,35 @@ impl FakeGdap {
     /// The calls made, as `"op detail"` strings.
     pub fn calls(&self) -> Vec<String> {
         lock(&self.state).script.calls.clone()
+    }
+
+    /// Makes new access assignments `pending` for `delay` (on the clock) before they read
+    /// `active`, as Graph does while a change propagates. Default: active at once.
+    pub fn set_assignment_propagation(&self, delay: Duration) {
+        lock(&self.state).propagation = delay;
+    }
+
+    /// Adds an access assignment as it stands (e.g. an existing one to be reused).
+    pub fn insert_assignment(&self, id: &RelationshipId, assignment: AccessAssignment) {
+        lock(&self.state)
+            .assignments
+            .entry(id.clone())
+            .or_default()
+            .push(assignment);
+    }
+
+    /// How many access-assignment creates were attempted.
+    pub fn assignment_writes(&self) -> usize {
+        lock(&self.state).writes
+    }
+
+    /// The access assignments of a relationship, as stored.
+    pub fn assignments(&self, id: &RelationshipId) -> Vec<AccessAssignment> {
+        lock(&self.state)
+            .assignments
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Makes listing ignore the status filter (as a server that does not support it would).
@@ -306,8 +344,23 @@ impl PartnerGdap for FakeGdap {
         &self,
         id: &RelationshipId,
     ) -> Result<Vec<AccessAssignment>, PortError> {
+        let now = self.clock.now();
         let mut s = lock(&self.state);
         s.script.call("list_access_assignments", id)?;
+        let due: Vec<AssignmentId> = s
+            .activates_at
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in due {
+            s.activates_at.remove(&k);
+            for list in s.assignments.values_mut() {
+                for a in list.iter_mut().filter(|a| a.id == k) {
+                    a.status = AssignmentStatus::Active;
+                }
+            }
+        }
         Ok(s.assignments.get(id).cloned().unwrap_or_default())
     }
 
@@ -318,6 +371,7 @@ impl PartnerGdap for FakeGdap {
         roles: &[RoleTemplateId],
     ) -> Result<AccessAssignment, PortError> {
         let mut s = lock(&self.state);
+        s.writes += 1;
         s.script.call("create_access_assignment", id)?;
         let Some(rel) = s.relationships.get(id) else {
             return Err(PortError::not_found(format!("relationship {id}")));
@@ -348,7 +402,14 @@ impl PartnerGdap for FakeGdap {
         s.next += 1;
         let aid = AssignmentId::try_from(format!("asg-{}", s.next))
             .map_err(|e| PortError::new(PortErrorKind::Other, e.to_string()))?;
-        let a = AccessAssignment::new(aid, *group, roles.iter().copied(), AssignmentStatus::Active);
+        let status = if s.propagation.is_zero() {
+            AssignmentStatus::Active
+        } else {
+            let at = self.clock.now() + s.propagation;
+            s.activates_at.insert(aid.clone(), at);
+            AssignmentStatus::Pending
+        };
+        let a = AccessAssignment::new(aid, *group, roles.iter().copied(), status);
         s.assignments.entry(id.clone()).or_default().push(a.clone());
         Ok(a)
     }
@@ -365,6 +426,72 @@ struct DirState {
     tenants: HashMap<TenantId, FakeTenant>,
     user_count_failures: HashMap<TenantId, PortError>,
     opened: Vec<(TenantId, AccessPath)>,
+    sps: HashMap<TenantId, Vec<ServicePrincipal>>,
+    app_grants: HashMap<TenantId, Vec<AppRoleGrant>>,
+    delegated: HashMap<TenantId, Vec<DelegatedGrant>>,
+    /// `(tenant, permission value)` → the error every grant of it gets.
+    app_role_failures: HashMap<(TenantId, String), PortError>,
+    /// `(tenant, permission value)` whose grant "succeeds" but is never stored.
+    lost_app_roles: Vec<(TenantId, String)>,
+    script: Script,
+    writes: Vec<String>,
+    next: u64,
+}
+
+impl DirState {
+    fn id(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    fn new_sp(&mut self, tenant: TenantId, app: AppId, name: &str) -> ServicePrincipal {
+        let n = self.id();
+        let sp = ServicePrincipal::new(ServicePrincipalId::from_uuid(fake_uuid(n)), app, name);
+        self.sps.entry(tenant).or_default().push(sp.clone());
+        sp
+    }
+
+    fn sp(&self, tenant: &TenantId, app: &AppId) -> Option<ServicePrincipal> {
+        self.sps
+            .get(tenant)
+            .and_then(|v| v.iter().find(|s| &s.app_id == app))
+            .cloned()
+    }
+
+    fn grant_delegated(
+        &mut self,
+        tenant: TenantId,
+        client: ServicePrincipalId,
+        resource: ServicePrincipalId,
+        scopes: &[String],
+    ) -> DelegatedGrant {
+        let n = self.id();
+        let list = self.delegated.entry(tenant).or_default();
+        if let Some(g) = list
+            .iter_mut()
+            .find(|g| g.client_id == client && g.resource_id == resource)
+        {
+            for sc in scopes {
+                if !g.scopes.contains(sc) {
+                    g.scopes.push(sc.clone());
+                }
+            }
+            return g.clone();
+        }
+        let id = GrantId::try_from(format!("grant-{n}")).unwrap_or_else(|_| unreachable_grant());
+        let g = DelegatedGrant::new(id, client, resource, scopes.to_vec());
+        list.push(g.clone());
+        g
+    }
+}
+
+fn fake_uuid(n: u64) -> uuid::Uuid {
+    uuid::Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0000 | u128::from(n))
+}
+
+#[allow(clippy::expect_used)] // a constant that parses
+fn unreachable_grant() -> GrantId {
+    GrantId::try_from("grant-0").expect("constant id")
 }
 
 /// In-memory customer directories: an organization and a user count per tenant, an optional
@@ -412,6 +539,149 @@ impl FakeDirectories {
     /// Every directory opened, with its access path.
     pub fn opened(&self) -> Vec<(TenantId, AccessPath)> {
         lock(&self.state).opened.clone()
+    }
+
+    /// Adds the resource service principals of `manifest` to `tenant`, each defining the
+    /// manifest's application roles and delegated scopes for it (as first-party apps do).
+    pub fn install_resources(&self, tenant: TenantId, manifest: &crate::AppManifest) {
+        let mut s = lock(&self.state);
+        for r in &manifest.resources {
+            if s.sp(&tenant, &r.resource_app_id).is_some() {
+                continue;
+            }
+            let mut sp = s.new_sp(tenant, r.resource_app_id, &r.resource_name);
+            let roles = r
+                .app_roles
+                .iter()
+                .map(|v| {
+                    let n = s.id();
+                    PermissionDef {
+                        id: AppRoleId::from_uuid(fake_uuid(n)),
+                        value: v.clone(),
+                    }
+                })
+                .collect();
+            let scopes = r
+                .delegated_scopes
+                .iter()
+                .map(|v| {
+                    let n = s.id();
+                    PermissionDef {
+                        id: AppRoleId::from_uuid(fake_uuid(n)),
+                        value: v.clone(),
+                    }
+                })
+                .collect();
+            sp = sp.with_app_roles(roles).with_scopes(scopes);
+            if let Some(list) = s.sps.get_mut(&tenant)
+                && let Some(slot) = list.iter_mut().find(|x| x.id == sp.id)
+            {
+                *slot = sp;
+            }
+        }
+    }
+
+    /// Installs `app` with tenant-wide `scopes` on each resource (as a consent does).
+    pub fn consent_app(&self, tenant: TenantId, app: AppId, name: &str, grants: &[ConsentGrant]) {
+        let mut s = lock(&self.state);
+        let client = match s.sp(&tenant, &app) {
+            Some(sp) => sp,
+            None => s.new_sp(tenant, app, name),
+        };
+        for g in grants {
+            if let Some(rsp) = s.sp(&tenant, &g.resource_app_id) {
+                s.grant_delegated(tenant, client.id, rsp.id, &g.scopes);
+            }
+        }
+    }
+
+    /// Removes `app`'s tenant-wide delegated grants (the service principal stays).
+    pub fn revoke_delegated(&self, tenant: TenantId, app: AppId) {
+        let mut s = lock(&self.state);
+        if let Some(sp) = s.sp(&tenant, &app)
+            && let Some(list) = s.delegated.get_mut(&tenant)
+        {
+            list.retain(|g| g.client_id != sp.id);
+        }
+    }
+
+    /// Grants `app` the application permission `permission` of `resource` directly.
+    pub fn add_app_role_grant(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        resource: AppId,
+        permission: &str,
+    ) {
+        let mut s = lock(&self.state);
+        let (Some(client), Some(rsp)) = (s.sp(&tenant, &app), s.sp(&tenant, &resource)) else {
+            return;
+        };
+        let Some(role) = rsp.app_role_id(permission) else {
+            return;
+        };
+        let n = s.id();
+        let id = GrantId::try_from(format!("ara-{n}")).unwrap_or_else(|_| unreachable_grant());
+        s.app_grants
+            .entry(tenant)
+            .or_default()
+            .push(AppRoleGrant::new(id, client.id, rsp.id, role));
+    }
+
+    /// Makes every grant of the application permission `permission` in `tenant` fail with
+    /// `error` (e.g. a Graph role without Privileged Role Administrator: 403).
+    pub fn fail_app_role(&self, tenant: TenantId, permission: &str, error: PortError) {
+        lock(&self.state)
+            .app_role_failures
+            .insert((tenant, permission.to_owned()), error);
+    }
+
+    /// Makes grants of `permission` in `tenant` answer success without being stored (so only
+    /// the read-back can notice).
+    pub fn lose_app_role(&self, tenant: TenantId, permission: &str) {
+        lock(&self.state)
+            .lost_app_roles
+            .push((tenant, permission.to_owned()));
+    }
+
+    /// Makes the next `op` call (`"find_service_principal"`, `"create_service_principal"`,
+    /// `"list_app_role_grants"`, `"grant_app_role"`, `"list_delegated_grants"`,
+    /// `"create_delegated_grant"`, `"update_delegated_grant"`) fail with `error`.
+    pub fn fail_next(&self, op: &str, error: PortError) {
+        lock(&self.state)
+            .script
+            .failures
+            .entry(op.to_owned())
+            .or_default()
+            .push_back(error);
+    }
+
+    /// The service principal of `app` in `tenant`.
+    pub fn service_principal(&self, tenant: TenantId, app: AppId) -> Option<ServicePrincipal> {
+        lock(&self.state).sp(&tenant, &app)
+    }
+
+    /// The application permission grants in `tenant`.
+    pub fn app_role_grants(&self, tenant: TenantId) -> Vec<AppRoleGrant> {
+        lock(&self.state)
+            .app_grants
+            .get(&tenant)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The tenant-wide delegated grants in `tenant`.
+    pub fn delegated_grants(&self, tenant: TenantId) -> Vec<DelegatedGrant> {
+        lock(&self.state)
+            .delegated
+            .get(&tenant)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every write made through the directory port, as `"op tenant detail"` strings.
+    pub fn writes(&self) -> Vec<String> {
+        lock(&self.state).writes.clone()
     }
 }
 
@@ -462,6 +732,164 @@ impl CustomerDirectory for FakeDirectory {
             .map(|t| t.user_count)
             .ok_or_else(|| PortError::aadsts(&[50177], "no GDAP access to this tenant"))
     }
+
+    async fn find_service_principal(
+        &self,
+        app_id: &AppId,
+    ) -> Result<Option<ServicePrincipal>, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("find_service_principal", app_id)?;
+        Ok(s.sp(&self.tenant, app_id))
+    }
+
+    async fn create_service_principal(
+        &self,
+        app_id: &AppId,
+    ) -> Result<ServicePrincipal, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("create_service_principal", app_id)?;
+        s.writes
+            .push(format!("create_service_principal {} {app_id}", self.tenant));
+        if s.sp(&self.tenant, app_id).is_some() {
+            return Err(PortError::http(
+                409,
+                Some("Request_MultipleObjectsWithSameKeyValue"),
+                "Another object with the same value for property appId already exists.",
+            )
+            .with_kind(PortErrorKind::AlreadyExists));
+        }
+        Ok(s.new_sp(self.tenant, *app_id, "Service principal"))
+    }
+
+    async fn list_app_role_grants(
+        &self,
+        principal: &ServicePrincipalId,
+    ) -> Result<Vec<AppRoleGrant>, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("list_app_role_grants", principal)?;
+        Ok(s.app_grants
+            .get(&self.tenant)
+            .map(|v| {
+                v.iter()
+                    .filter(|g| &g.principal_id == principal)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn grant_app_role(
+        &self,
+        principal: &ServicePrincipalId,
+        resource: &ServicePrincipalId,
+        app_role: &AppRoleId,
+    ) -> Result<AppRoleGrant, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("grant_app_role", app_role)?;
+        let value = s
+            .sps
+            .get(&self.tenant)
+            .and_then(|v| v.iter().find(|x| &x.id == resource))
+            .and_then(|sp| sp.app_roles.iter().find(|r| &r.id == app_role))
+            .map(|r| r.value.clone());
+        let Some(value) = value else {
+            return Err(PortError::http(
+                400,
+                Some("Request_BadRequest"),
+                "unknown app role",
+            ));
+        };
+        s.writes
+            .push(format!("grant_app_role {} {value}", self.tenant));
+        if let Some(e) = s.app_role_failures.get(&(self.tenant, value.clone())) {
+            return Err(e.clone());
+        }
+        if s.app_grants.get(&self.tenant).is_some_and(|v| {
+            v.iter().any(|g| {
+                &g.principal_id == principal
+                    && &g.resource_id == resource
+                    && &g.app_role_id == app_role
+            })
+        }) {
+            return Err(PortError::http(
+                400,
+                Some("Request_BadRequest"),
+                "Permission being assigned already exists on the object.",
+            )
+            .with_kind(PortErrorKind::AlreadyExists));
+        }
+        let n = s.id();
+        let id = GrantId::try_from(format!("ara-{n}")).unwrap_or_else(|_| unreachable_grant());
+        let g = AppRoleGrant::new(id, *principal, *resource, *app_role);
+        if !s.lost_app_roles.contains(&(self.tenant, value)) {
+            s.app_grants.entry(self.tenant).or_default().push(g.clone());
+        }
+        Ok(g)
+    }
+
+    async fn list_delegated_grants(
+        &self,
+        client: &ServicePrincipalId,
+    ) -> Result<Vec<DelegatedGrant>, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("list_delegated_grants", client)?;
+        Ok(s.delegated
+            .get(&self.tenant)
+            .map(|v| {
+                v.iter()
+                    .filter(|g| &g.client_id == client)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn create_delegated_grant(
+        &self,
+        client: &ServicePrincipalId,
+        resource: &ServicePrincipalId,
+        scopes: &[String],
+    ) -> Result<DelegatedGrant, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("create_delegated_grant", client)?;
+        s.writes.push(format!(
+            "create_delegated_grant {} {}",
+            self.tenant,
+            scopes.join(" ")
+        ));
+        if s.delegated.get(&self.tenant).is_some_and(|v| {
+            v.iter()
+                .any(|g| &g.client_id == client && &g.resource_id == resource)
+        }) {
+            return Err(
+                PortError::http(409, Some("Conflict"), "Permission entry already exists.")
+                    .with_kind(PortErrorKind::AlreadyExists),
+            );
+        }
+        let tenant = self.tenant;
+        Ok(s.grant_delegated(tenant, *client, *resource, scopes))
+    }
+
+    async fn update_delegated_grant(
+        &self,
+        id: &GrantId,
+        scopes: &[String],
+    ) -> Result<(), PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("update_delegated_grant", id)?;
+        s.writes.push(format!(
+            "update_delegated_grant {} {}",
+            self.tenant,
+            scopes.join(" ")
+        ));
+        let g = s
+            .delegated
+            .get_mut(&self.tenant)
+            .and_then(|v| v.iter_mut().find(|g| &g.id == id))
+            .ok_or_else(|| PortError::not_found("no such grant"))?;
+        g.scopes = scopes.to_vec();
+        Ok(())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -470,10 +898,13 @@ struct PcState {
     script: Script,
 }
 
-/// In-memory Partner Center consents; a duplicate create is `AlreadyExists` (409).
+/// In-memory Partner Center consents; a duplicate create is `AlreadyExists` (409). Linked to
+/// [`FakeDirectories`] ([`FakePartnerCenter::link_directories`]), a consent installs the app's
+/// service principal and its tenant-wide grants there, and a delete removes the grants.
 #[derive(Debug, Default)]
 pub struct FakePartnerCenter {
     state: Mutex<PcState>,
+    directories: Mutex<Option<Arc<FakeDirectories>>>,
 }
 
 impl FakePartnerCenter {
@@ -496,6 +927,18 @@ impl FakePartnerCenter {
     pub fn calls(&self) -> Vec<String> {
         lock(&self.state).script.calls.clone()
     }
+
+    /// Makes consents act on `directories`.
+    pub fn link_directories(&self, directories: Arc<FakeDirectories>) {
+        *lock(&self.directories) = Some(directories);
+    }
+
+    /// Records a consent as existing (without touching any directory).
+    pub fn insert_consent(&self, customer: TenantId, consent: AppConsent) {
+        lock(&self.state)
+            .consents
+            .insert((customer, consent.application_id), consent);
+    }
 }
 
 #[async_trait]
@@ -517,6 +960,15 @@ impl PartnerCenter for FakePartnerCenter {
             .with_kind(PortErrorKind::AlreadyExists));
         }
         s.consents.insert(key, consent.clone());
+        drop(s);
+        if let Some(d) = lock(&self.directories).clone() {
+            d.consent_app(
+                *customer,
+                consent.application_id,
+                &consent.display_name,
+                &consent.grants,
+            );
+        }
         Ok(())
     }
 
@@ -527,8 +979,12 @@ impl PartnerCenter for FakePartnerCenter {
     ) -> Result<(), PortError> {
         let mut s = lock(&self.state);
         s.script.call("delete_consent", customer)?;
-        s.consents
-            .remove(&(*customer, *application_id))
+        let removed = s.consents.remove(&(*customer, *application_id));
+        drop(s);
+        if let Some(d) = lock(&self.directories).clone() {
+            d.revoke_delegated(*customer, *application_id);
+        }
+        removed
             .map(|_| ())
             .ok_or_else(|| PortError::not_found("no such consent"))
     }
@@ -744,11 +1200,14 @@ impl FakeWorld {
     /// An empty world whose clock reads `now`, signed in as `user_email`.
     pub fn new(now: OffsetDateTime, user_email: &str) -> Self {
         let clock = Arc::new(FakeClock::at(now));
+        let directories = Arc::new(FakeDirectories::new());
+        let partner_center = Arc::new(FakePartnerCenter::new());
+        partner_center.link_directories(directories.clone());
         Self {
             gdap: Arc::new(FakeGdap::new(clock.clone())),
             clock,
-            directories: Arc::new(FakeDirectories::new()),
-            partner_center: Arc::new(FakePartnerCenter::new()),
+            directories,
+            partner_center,
             tokens: Arc::new(FakeTokens::new(PartnerAccount {
                 user_email: Some(user_email.to_owned()),
                 partner_tenant_id: None,

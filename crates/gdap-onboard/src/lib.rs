@@ -31,4 +31,8 @@ pub use readiness::{MissingRole, Readiness, RoleRef, RoleRequirement};
 pub use relationship::{Relationship, RelationshipStatus};
 pub use templates::{Days, RelationshipTemplate};
 pub use tenant::{EmailPerms, ManagedTenant, RelationshipSummary, TenantRecord, TenantStatus};
-pub use workflows::{Orchestrator, OrchestratorConfig};
+pub use workflows::{
+    BatchCounts, BatchReport, BatchRun, Cancellation, OnboardOptions, OnboardStep, Orchestrator,
+    OrchestratorConfig, PlannedWrite, ProgressEvent, RunControl, RunKind, StepReport, StepStatus,
+    TenantOutcome, TenantPlan, TenantReport,
+};

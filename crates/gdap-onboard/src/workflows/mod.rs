@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod expiry;
+pub mod onboard;
 pub mod own_tenant;
 pub mod request;
 pub mod sync;
@@ -18,6 +19,11 @@ use std::fmt;
 
 pub use audit::{AuditFinding, AuditReport, FindingKind, RoleAudit, audit_roles};
 pub use expiry::{ExpiringRelationship, ExpiryBucket, ExpiryReport, PendingApproval};
+pub use onboard::{
+    BatchCounts, BatchReport, BatchRun, Cancellation, OnboardOptions, OnboardStep, PlannedWrite,
+    ProgressEvent, RunControl, RunKind, StepReport, StepStatus, TenantOutcome, TenantPlan,
+    TenantReport,
+};
 pub use own_tenant::billable_count;
 pub use request::{RequestOutcome, RequestedRelationship};
 pub use sync::{SkipCounts, SyncReport};

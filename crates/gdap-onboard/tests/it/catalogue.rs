@@ -80,6 +80,13 @@ fn one_of_each() -> Vec<OnboardError> {
             Operation::Token,
             PortError::aadsts(&[700082], "refresh token expired"),
         ),
+        OnboardError::MissingGdapPermissions {
+            tenant: t,
+            missing: vec![MissingRole::any_of(vec![
+                roles::PRIVILEGED_ROLE_ADMINISTRATOR.id(),
+            ])],
+        },
+        OnboardError::RefreshRequiresPartnerCenter { tenant: t },
         OnboardError::NoLegacyTenant { tenant: t },
         OnboardError::AlreadyManagedByPartnerCenter { tenant: t },
         OnboardError::MigrationMissingGdapPermissions {
