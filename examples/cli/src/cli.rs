@@ -88,6 +88,11 @@ pub(crate) struct GlobalOpts {
     #[arg(long, global = true, env = "GDAP_PARTNER_TENANT", value_name = "GUID")]
     pub(crate) partner_tenant: Option<TenantId>,
 
+    /// The partner security group (GUID) onboarding assigns to each GDAP relationship
+    /// (with --sandbox: the sandbox admin's group).
+    #[arg(long, global = true, env = "GDAP_SECURITY_GROUP", value_name = "GUID")]
+    pub(crate) security_group: Option<gdap_core::SecurityGroupId>,
+
     /// Where the refresh token, the tenant records and the journal live
     /// [default: $GDAP_STATE_DIR, else ~/.local/state/gdap].
     #[arg(long, global = true, value_name = "DIR")]
@@ -184,6 +189,7 @@ pub(crate) struct ConnectArgs {
 pub(crate) struct OnboardArgs {
     /// Tenant ids (GUIDs).
     #[arg(
+        id = "tenant_ids",
         value_name = "TENANT",
         required_unless_present = "all_ready",
         conflicts_with = "all_ready"
@@ -205,7 +211,7 @@ pub(crate) struct OnboardArgs {
 #[derive(Debug, Args)]
 pub(crate) struct RefreshPermsArgs {
     /// Tenant ids; default: every tenant whose Email Perms show a refresh is needed.
-    #[arg(value_name = "TENANT")]
+    #[arg(id = "tenant_ids", value_name = "TENANT")]
     pub(crate) tenants: Vec<TenantId>,
     /// Tenants worked on at once.
     #[arg(long, value_name = "N", default_value_t = 4,
@@ -218,6 +224,7 @@ pub(crate) struct RefreshPermsArgs {
 pub(crate) struct MigrateArgs {
     /// Tenant ids (GUIDs).
     #[arg(
+        id = "tenant_ids",
         value_name = "TENANT",
         required_unless_present = "all_legacy",
         conflicts_with = "all_legacy"
@@ -321,6 +328,39 @@ mod tests {
     #[test]
     fn clap_definition_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_parses_next_to_the_global_options() {
+        for args in [
+            &[
+                "gdap",
+                "--sandbox",
+                "--tenants",
+                "5",
+                "onboard",
+                "--all-ready",
+            ][..],
+            &[
+                "gdap",
+                "--tenants",
+                "5",
+                "onboard",
+                "11111111-2222-3333-4444-555555555555",
+            ],
+            &["gdap", "--tenants", "5", "migrate", "--all-legacy"],
+            &["gdap", "--tenants", "5", "refresh-perms"],
+            &[
+                "gdap",
+                "--tenants",
+                "5",
+                "request-permissions",
+                "11111111-2222-3333-4444-555555555555",
+            ],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.global.tenants, 5);
+        }
     }
 
     #[test]

@@ -13,7 +13,6 @@ use crate::errors::Rendered;
 
 /// Prints results in the chosen format.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // `tty` and the progress API serve the batch commands (onboard, migrate, …).
 pub(crate) struct Printer {
     format: OutputFormat,
     tty: bool,
@@ -97,7 +96,6 @@ impl Printer {
 
     /// Progress over `len` items: a bar when stdout is a terminal and the output is a table,
     /// else plain lines on stderr (table mode) or nothing (json mode).
-    #[allow(dead_code)] // the batch commands (onboard, migrate, …) use it.
     pub(crate) fn progress(&self, what: &str, len: u64) -> Progress {
         if self.tty && !self.is_json() {
             let bar = ProgressBar::new(len);
@@ -124,7 +122,6 @@ impl Printer {
 
 /// Progress of a batch.
 #[derive(Debug)]
-#[allow(dead_code)] // the batch commands (onboard, migrate, …) use it.
 pub(crate) enum Progress {
     /// An indicatif bar.
     Bar(ProgressBar),
@@ -134,7 +131,6 @@ pub(crate) enum Progress {
     Quiet,
 }
 
-#[allow(dead_code)] // the batch commands (onboard, migrate, …) use it.
 impl Progress {
     /// One item finished.
     pub(crate) fn item(&mut self, label: &str, outcome: &str) {
@@ -147,6 +143,30 @@ impl Progress {
                 *done += 1;
                 eprintln!("[{done}/{len}] {what} {label}: {outcome}");
             }
+            Progress::Quiet => {}
+        }
+    }
+
+    /// The total is known (and some items were already done in an earlier run).
+    pub(crate) fn set_total(&mut self, total: u64, already_done: u64) {
+        match self {
+            Progress::Bar(b) => {
+                b.set_length(total);
+                b.set_position(already_done);
+            }
+            Progress::Lines { len, done, .. } => {
+                *len = total;
+                *done = already_done;
+            }
+            Progress::Quiet => {}
+        }
+    }
+
+    /// A message (the bar's, or a line on stderr).
+    pub(crate) fn message(&mut self, m: &str) {
+        match self {
+            Progress::Bar(b) => b.set_message(m.to_owned()),
+            Progress::Lines { what, .. } => eprintln!("{what}: {m}"),
             Progress::Quiet => {}
         }
     }

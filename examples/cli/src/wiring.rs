@@ -8,12 +8,14 @@ use gdap_auth::{
     AppCredentials, Authority, ClientSecretCredential, InMemoryRefreshTokenSink,
     RefreshTokenCredential, RefreshTokenSink, TenantRef, scopes,
 };
-use gdap_core::{AppId, TenantId, TokenCredential};
+use gdap_core::{AppId, SecurityGroupId, TenantId, TokenCredential};
 use gdap_graph::GraphClient;
 use gdap_onboard::adapters::{AuthTokens, GraphDirectories, GraphGdap, PartnerCenterConsents};
 use gdap_onboard::ports::{PartnerAccount, Ports, SystemClock};
 use gdap_onboard::tenant::{OnboardedVia, Protection};
-use gdap_onboard::{ExplainContext, Links, Orchestrator, OrchestratorConfig, TenantRecord};
+use gdap_onboard::{
+    AppManifest, ExplainContext, Links, Orchestrator, OrchestratorConfig, TenantRecord,
+};
 use gdap_partner_center::PartnerCenterClient;
 use gdap_sandbox::{Faults, Sandbox, SandboxHandle, World};
 use secrecy::SecretString;
@@ -36,6 +38,8 @@ pub(crate) struct Env {
     pub(crate) authority: Url,
     /// The in-process sandbox, when `--sandbox`.
     pub(crate) sandbox: Option<SandboxHandle>,
+    /// The partner security group assigned to relationships when onboarding.
+    pub(crate) security_group: Option<SecurityGroupId>,
     /// The Partner Center client (for checks the workflows do not cover).
     pub(crate) partner_center: PartnerCenterClient,
 }
@@ -294,12 +298,24 @@ pub(crate) async fn connect_env(
         journal: stores.journal,
     };
     let links = Links::new(Links::default().admin_center, target.authority_url.clone());
-    let config = OrchestratorConfig::default().with_links(links);
+    let config = OrchestratorConfig::default()
+        .with_links(links)
+        .with_manifest(AppManifest::sample_security_app(target.client_id));
+    // The sandbox's admin is in its GDAP admin groups; elsewhere the flag names the group.
+    let security_group = g.security_group.or_else(|| {
+        target.sandbox.as_ref().and_then(|h| {
+            h.world_info()
+                .admin_group_ids
+                .first()
+                .and_then(|id| id.parse().ok())
+        })
+    });
     Ok(Env {
         orchestrator: Orchestrator::new(ports, config),
         account,
         client_id: target.client_id,
         authority: target.authority_url,
+        security_group,
         sandbox: target.sandbox,
         partner_center,
     })
