@@ -1,0 +1,190 @@
+//! Encryption at rest of the partner refresh token: ChaCha20-Poly1305 (AEAD) with a 256-bit key
+//! from `GDAP_ENCRYPTION_KEY` or a key file created `0600` on first start.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Version byte of the ciphertext layout: `1 || nonce(12) || ciphertext+tag`.
+const VERSION: u8 = 1;
+/// Associated data: binds a ciphertext to its purpose.
+const AAD: &[u8] = b"gdap-server/partner-refresh-token/v1";
+
+/// Where the key comes from.
+#[derive(Clone)]
+pub enum KeySource {
+    /// Base64 of 32 bytes (e.g. from `GDAP_ENCRYPTION_KEY`).
+    Inline(SecretString),
+    /// A file holding base64 of 32 bytes; created with mode `0600` when missing.
+    File(std::path::PathBuf),
+}
+
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Inline(_) => f.write_str("Inline([redacted])"),
+            KeySource::File(p) => f.debug_tuple("File").field(p).finish(),
+        }
+    }
+}
+
+/// The AEAD sealing the refresh token.
+#[derive(Clone)]
+pub(crate) struct Sealer {
+    cipher: ChaCha20Poly1305,
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sealer").finish_non_exhaustive()
+    }
+}
+
+impl Sealer {
+    /// Loads (or creates) the key.
+    pub(crate) fn load(source: &KeySource) -> anyhow::Result<Self> {
+        let text = match source {
+            KeySource::Inline(s) => s.expose_secret().trim().to_owned(),
+            KeySource::File(path) => load_or_create_key_file(path)?,
+        };
+        let bytes = STANDARD
+            .decode(text.as_bytes())
+            .map_err(|_| anyhow::anyhow!("the encryption key is not valid base64"))?;
+        if bytes.len() != 32 {
+            anyhow::bail!(
+                "the encryption key must be 32 bytes (base64 of 32 random bytes), got {}",
+                bytes.len()
+            );
+        }
+        Ok(Self {
+            cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)),
+        })
+    }
+
+    /// Encrypts `plain` with a fresh random nonce.
+    pub(crate) fn seal(&self, plain: &SecretString) -> anyhow::Result<Vec<u8>> {
+        let nonce_bytes: [u8; 12] = rand::random();
+        let ct = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce_bytes),
+                Payload {
+                    msg: plain.expose_secret().as_bytes(),
+                    aad: AAD,
+                },
+            )
+            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+        let mut out = Vec::with_capacity(1 + 12 + ct.len());
+        out.push(VERSION);
+        out.extend_from_slice(&nonce_bytes);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Decrypts what [`Sealer::seal`] made; fails on a wrong key or a tampered value.
+    pub(crate) fn open(&self, sealed: &[u8]) -> anyhow::Result<SecretString> {
+        if sealed.len() < 1 + 12 + 16 || sealed[0] != VERSION {
+            anyhow::bail!("the stored refresh token has an unknown format");
+        }
+        let plain = self
+            .cipher
+            .decrypt(
+                Nonce::from_slice(&sealed[1..13]),
+                Payload {
+                    msg: &sealed[13..],
+                    aad: AAD,
+                },
+            )
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "cannot decrypt the stored refresh token (wrong encryption key?); reconnect Partner Center"
+                )
+            })?;
+        let text = String::from_utf8(plain)
+            .map_err(|_| anyhow::anyhow!("the stored refresh token is not text"))?;
+        Ok(SecretString::from(text))
+    }
+}
+
+fn load_or_create_key_file(path: &Path) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => {
+            check_mode(path);
+            Ok(s)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key: [u8; 32] = rand::random();
+            let text = STANDARD.encode(key);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                opts.mode(0o600);
+            }
+            let mut f = opts
+                .open(path)
+                .map_err(|e| anyhow::anyhow!("cannot create key file {}: {e}", path.display()))?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            tracing::info!(path = %path.display(), "created a new encryption key file (mode 0600)");
+            Ok(text)
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot read key file {}: {e}",
+            path.display()
+        )),
+    }
+}
+
+fn check_mode(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(m) = std::fs::metadata(path)
+            && m.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), "the encryption key file is readable by group or others; chmod 600 it");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_tamper() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        let s = Sealer::load(&KeySource::File(path.clone())).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let sealed = s.seal(&SecretString::from("canary-rt")).unwrap();
+        assert!(!sealed.windows(9).any(|w| w == b"canary-rt"));
+        assert_eq!(s.open(&sealed).unwrap().expose_secret(), "canary-rt");
+        let again = Sealer::load(&KeySource::File(path)).unwrap();
+        assert_eq!(again.open(&sealed).unwrap().expose_secret(), "canary-rt");
+        let mut bad = sealed.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(s.open(&bad).is_err());
+    }
+}
