@@ -261,6 +261,38 @@ pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, ApiError> {
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        // HTTP Basic with email and API token (for browsers and tools that cannot set a
+        // header). A browser replays it on its own, so writes need the CSRF token like a
+        // session.
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(basic.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| ApiError::unauthorized("malformed Basic credentials"))?;
+        let (email, token) = decoded
+            .split_once(':')
+            .ok_or_else(|| ApiError::unauthorized("malformed Basic credentials"))?;
+        let user = state
+            .db
+            .user_by_token_hash(hash_secret(token))
+            .await
+            .map_err(ApiError::internal)?
+            .filter(|u| u.email.eq_ignore_ascii_case(email))
+            .ok_or_else(|| ApiError::unauthorized("the email or API token is not valid"))?;
+        return Ok(Some(Principal {
+            user_id: user.id,
+            email: user.email,
+            role: user.role,
+            via: Via::Session {
+                csrf: csrf_for_session(token),
+            },
+        }));
+    }
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let text = auth
             .to_str()
@@ -324,6 +356,23 @@ pub(crate) async fn authorize(
     let principal = match authenticate(&state, req.headers()).await {
         Ok(Some(p)) => p,
         Ok(None) if wants_html && method == Method::GET => {
+            // `?auth=basic` asks for an HTTP Basic challenge (email + API token) instead of the
+            // login form: for headless browsers and tools.
+            if req
+                .uri()
+                .query()
+                .is_some_and(|q| q.split('&').any(|kv| kv == "auth=basic"))
+            {
+                return (
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    [(
+                        header::WWW_AUTHENTICATE,
+                        "Basic realm=\"gdap\", charset=\"UTF-8\"",
+                    )],
+                    "sign in with your email and API token",
+                )
+                    .into_response();
+            }
             return Redirect::to("/login").into_response();
         }
         Ok(None) => {
