@@ -222,18 +222,21 @@ impl Exchange {
                 Ok(tr)
             }
             Err(RequestTokenError::ServerResponse(e)) => {
+                // Every text member is scrubbed: a broken or hostile endpoint may echo what was
+                // sent in any of them, not only in `error_description`.
+                let clean = |t: String| scrub(t, sent_secrets);
                 let details = TokenErrorDetails {
                     status: meta.status,
                     description: e
                         .error_description
                         .as_deref()
                         .map(|d| crate::error::sanitize_description(d, sent_secrets)),
-                    error: e.error,
+                    error: clean(e.error),
                     error_codes: e.error_codes,
-                    suberror: e.suberror,
-                    trace_id: e.trace_id.or(meta.request_id),
-                    correlation_id: e.correlation_id.or(meta.client_request_id),
-                    timestamp: e.timestamp,
+                    suberror: e.suberror.map(clean),
+                    trace_id: e.trace_id.map(clean).or(meta.request_id),
+                    correlation_id: e.correlation_id.map(clean).or(meta.client_request_id),
+                    timestamp: e.timestamp.map(clean),
                     tenant: Some(self.tenant.clone()),
                     retry_after: meta.retry_after,
                 };
@@ -278,6 +281,25 @@ impl Exchange {
             Err(RequestTokenError::Other(msg)) => Err(decode(msg)),
         }
     }
+}
+
+/// Replaces every secret that was sent with `[redacted]` in a short member of an error answer
+/// (error code, ids, timestamp), then bounds its length. Unlike the description, a value is never
+/// cut at a secret's prefix: codes such as `invalid_client` must survive intact.
+fn scrub(mut t: String, secrets: &[&str]) -> String {
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if t.contains(secret) {
+            t = t.replace(secret, "[redacted]");
+        }
+    }
+    if t.len() > 300 {
+        let cut = (0..=300)
+            .rev()
+            .find(|i| t.is_char_boundary(*i))
+            .unwrap_or(0);
+        t.truncate(cut);
+    }
+    t
 }
 
 /// oauth2's HTTP client: `request_async(&exchange)`.

@@ -214,8 +214,26 @@ impl<T: DeserializeOwned + Send + 'static> Pager<T> {
                     return Some((Ok(item), st));
                 }
                 let req = st.next.take()?;
+                let key = req.wire_key(&st.pipeline);
                 let page = match st.pipeline.send(req).await {
-                    Ok(resp) => parse_page_with::<T>(st.style, &st.first, &resp, st.rewrite),
+                    Ok(resp) => parse_page_with::<T>(st.style, &st.first, &resp, st.rewrite)
+                        .and_then(|page| {
+                            // A page that links to itself (same URL, same continuation token)
+                            // would make the listing endless.
+                            let repeats = key.is_some()
+                                && page
+                                    .next
+                                    .as_ref()
+                                    .is_some_and(|n| n.wire_key(&st.pipeline) == key);
+                            if repeats {
+                                Err(resp.decode_error(
+                                    "the next link repeats the page just read; stopping an \
+                                     endless listing",
+                                ))
+                            } else {
+                                Ok(page)
+                            }
+                        }),
                     Err(e) => Err(e),
                 };
                 match page {

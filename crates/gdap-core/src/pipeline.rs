@@ -194,6 +194,19 @@ impl Request {
         &self.method
     }
 
+    /// What identifies the request on the wire (resolved URL and headers), so a pager can tell
+    /// when a service links a page to itself.
+    pub(crate) fn wire_key(&self, pipeline: &Pipeline) -> Option<String> {
+        let url = pipeline.resolve(self).ok()?;
+        let mut headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}:{}", String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        headers.sort();
+        Some(format!("{} {url} {}", self.method, headers.join("\n")))
+    }
+
     fn is_idempotent(&self) -> bool {
         self.idempotent.unwrap_or(matches!(
             self.method,

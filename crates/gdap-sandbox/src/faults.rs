@@ -46,6 +46,32 @@ pub enum FaultKind {
     /// Holds the request far longer than clients wait (see `SandboxBuilder::timeout_hold`), then
     /// answers `504`.
     Timeout,
+    /// Hostile: answers `200` with an empty page whose next link (`@odata.nextLink` on Graph,
+    /// `links.next.uri` on Partner Center) points at `base` (another origin), same path.
+    ForeignNextLink {
+        /// Origin the link points at, e.g. `http://127.0.0.1:9999`.
+        base: String,
+    },
+    /// Hostile: answers `302 Found` with `Location: {base}{path}` (another origin).
+    RedirectTo {
+        /// Origin the redirect points at.
+        base: String,
+    },
+    /// Hostile: answers `200` with a body of `bytes` bytes streamed in 64 KiB chunks, with no
+    /// `Content-Length` (the client only learns the size by reading). Nothing of that size is
+    /// allocated in the server.
+    HugeBody {
+        /// Total body size in bytes.
+        bytes: u64,
+    },
+    /// Hostile: answers `200` and then sends one whitespace byte every `interval_ms`, forever (until
+    /// the client hangs up or the sandbox shuts down).
+    EndlessBody {
+        /// Milliseconds between two bytes.
+        interval_ms: u64,
+    },
+    /// Hostile: answers `200` with an HTML page served as `text/html`.
+    WrongContentType,
 }
 
 impl FaultKind {
@@ -58,6 +84,11 @@ impl FaultKind {
             FaultKind::Status503 { .. } => "status_503",
             FaultKind::ConnectionReset => "connection_reset",
             FaultKind::Timeout => "timeout",
+            FaultKind::ForeignNextLink { .. } => "foreign_next_link",
+            FaultKind::RedirectTo { .. } => "redirect_to",
+            FaultKind::HugeBody { .. } => "huge_body",
+            FaultKind::EndlessBody { .. } => "endless_body",
+            FaultKind::WrongContentType => "wrong_content_type",
         }
     }
 }
@@ -239,14 +270,51 @@ impl Faults {
     }
 
     /// Names accepted by [`Faults::profile`].
-    pub const PROFILES: &'static [&'static str] = &["none", "flaky", "throttled", "slow"];
+    pub const PROFILES: &'static [&'static str] =
+        &["none", "flaky", "throttled", "slow", "hostile"];
+
+    /// Ten years, in seconds: the `Retry-After` of the hostile profile.
+    pub const TEN_YEARS_SECS: u64 = 10 * 365 * 24 * 3600;
+
+    /// A compromised or broken endpoint, on Graph and Partner Center routes (not login), each
+    /// request drawing one of (≈1/7 each, the rest answered normally): a next link to
+    /// `foreign_base`, a redirect to `foreign_base`, a 50 MB body, a body that never ends (one
+    /// byte per second), an HTML page as `text/html`, a `429` with `Retry-After` of ten years.
+    pub fn hostile(foreign_base: &str) -> Faults {
+        let mut f = Faults::new().seed(7);
+        for p in ["/graph/**", "/partnercenter/**"] {
+            let kinds = [
+                FaultKind::ForeignNextLink {
+                    base: foreign_base.to_string(),
+                },
+                FaultKind::RedirectTo {
+                    base: foreign_base.to_string(),
+                },
+                FaultKind::HugeBody {
+                    bytes: 50 * 1024 * 1024,
+                },
+                FaultKind::EndlessBody { interval_ms: 1000 },
+                FaultKind::WrongContentType,
+                FaultKind::Status429 {
+                    retry_after_secs: Faults::TEN_YEARS_SECS,
+                },
+            ];
+            // Rule i fires with p = 1/(7-i) among the requests the earlier rules left, so each
+            // kind gets ≈1/7 of the requests and ≈1/7 are answered normally.
+            for (i, kind) in kinds.into_iter().enumerate() {
+                f = f.rule(FaultRule::on("*", p, kind).probability(1.0 / (7 - i) as f64));
+            }
+        }
+        f
+    }
 
     /// A named profile for CLIs:
     /// - `none`: nothing;
     /// - `flaky`: on Graph and Partner Center routes (not login), ~5% 429 (Retry-After 1), ~5% 503
     ///   (Retry-After 1) and ~1% connection resets;
     /// - `throttled`: per-tenant token bucket 5 req/s (burst 10) and global 200 req/s (burst 100);
-    /// - `slow`: 50-300 ms random latency on every route.
+    /// - `slow`: 50-300 ms random latency on every route;
+    /// - `hostile`: [`Faults::hostile`] with the foreign origin `http://127.0.0.1:9` (discard).
     ///
     /// # Errors
     /// [`SandboxError::InvalidConfig`] for an unknown name.
@@ -283,6 +351,7 @@ impl Faults {
                 Ok(f)
             }
             "throttled" => Ok(f.tenant_rate_limit(5.0, 10).global_rate_limit(200.0, 100)),
+            "hostile" => Ok(Faults::hostile("http://127.0.0.1:9")),
             "slow" => Ok(f.rule(FaultRule::new(FaultKind::RandomLatency {
                 min_ms: 50,
                 max_ms: 300,
@@ -343,6 +412,11 @@ pub(crate) enum Action {
     },
     Reset,
     Timeout,
+    ForeignNextLink(String),
+    Redirect(String),
+    HugeBody(u64),
+    EndlessBody(u64),
+    WrongContentType,
 }
 
 /// What the fault engine decided for one request.
@@ -460,6 +534,15 @@ impl FaultEngine {
                 }
                 FaultKind::ConnectionReset => d.action = Some(Action::Reset),
                 FaultKind::Timeout => d.action = Some(Action::Timeout),
+                FaultKind::ForeignNextLink { base } => {
+                    d.action = Some(Action::ForeignNextLink(base.clone()))
+                }
+                FaultKind::RedirectTo { base } => d.action = Some(Action::Redirect(base.clone())),
+                FaultKind::HugeBody { bytes } => d.action = Some(Action::HugeBody(*bytes)),
+                FaultKind::EndlessBody { interval_ms } => {
+                    d.action = Some(Action::EndlessBody(*interval_ms))
+                }
+                FaultKind::WrongContentType => d.action = Some(Action::WrongContentType),
             }
         }
         if d.action.is_some() {

@@ -640,7 +640,12 @@ fn fault_response(action: &Action, path: &str, ctx: &ReqCtx) -> Response {
         Action::Status500 => (StatusCode::INTERNAL_SERVER_ERROR, None),
         Action::Status503 { retry_after } => (StatusCode::SERVICE_UNAVAILABLE, *retry_after),
         Action::Timeout => (StatusCode::GATEWAY_TIMEOUT, None),
-        Action::Reset => (StatusCode::INTERNAL_SERVER_ERROR, None),
+        Action::Reset
+        | Action::ForeignNextLink(_)
+        | Action::Redirect(_)
+        | Action::HugeBody(_)
+        | Action::EndlessBody(_)
+        | Action::WrongContentType => (StatusCode::INTERNAL_SERVER_ERROR, None),
     };
     let resp = if path.starts_with("/graph/") {
         let (code, msg) = match status {
@@ -691,6 +696,94 @@ fn fault_response(action: &Action, path: &str, ctx: &ReqCtx) -> Response {
         Some(ra) => with_header(resp, "retry-after", &ra.to_string()),
         None => resp,
     }
+}
+
+/// The answers of a compromised or broken endpoint (`None` for the ordinary faults).
+fn hostile_response(s: &AppState, action: &Action, req: &Request) -> Option<Response> {
+    let path = req.uri().path();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or(path, |pq| pq.as_str())
+        .to_string();
+    let resp = match action {
+        Action::ForeignNextLink(base) => {
+            let link = format!("{}{path_and_query}", base.trim_end_matches('/'));
+            let body = if path.starts_with("/partnercenter/") {
+                json!({"totalCount": 0, "items": [], "links": {"next": {"uri": link,
+                    "method": "GET", "headers": [{"key": "MS-ContinuationToken", "value": "x"}]}},
+                    "attributes": {"objectType": "Collection"}})
+            } else {
+                json!({"value": [], "@odata.nextLink": link})
+            };
+            json_response(StatusCode::OK, &body, "application/json; charset=utf-8")
+        }
+        Action::Redirect(base) => {
+            let to = format!("{}{path_and_query}", base.trim_end_matches('/'));
+            with_header(StatusCode::FOUND.into_response(), "location", &to)
+        }
+        Action::HugeBody(total) => {
+            const CHUNK: usize = 64 * 1024;
+            let chunk = axum::body::Bytes::from(vec![b' '; CHUNK]);
+            let total = *total;
+            let stream = futures::stream::unfold(0u64, move |sent| {
+                let chunk = chunk.clone();
+                async move {
+                    if sent >= total {
+                        return None;
+                    }
+                    let n = (total - sent).min(CHUNK as u64);
+                    // `n` ≤ CHUNK, so the cast cannot truncate.
+                    let part = chunk.slice(..n as usize);
+                    Some((Ok::<_, std::io::Error>(part), sent + n))
+                }
+            });
+            let mut resp = Response::new(axum::body::Body::from_stream(stream));
+            resp.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        Action::EndlessBody(interval_ms) => {
+            let interval = Duration::from_millis((*interval_ms).max(1));
+            let stop = s.shutdown.clone();
+            let stream = futures::stream::unfold(stop, move |mut stop| async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = stop.wait_for(|v| *v) => return None,
+                }
+                if *stop.borrow() {
+                    return None;
+                }
+                Some((
+                    Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b" ")),
+                    stop,
+                ))
+            });
+            let mut resp = Response::new(axum::body::Body::from_stream(stream));
+            resp.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        Action::WrongContentType => {
+            let mut resp = (
+                StatusCode::OK,
+                "<!DOCTYPE html><html><head><title>Sign in</title></head>\
+                 <body>Portal maintenance</body></html>",
+            )
+                .into_response();
+            resp.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            resp
+        }
+        _ => return None,
+    };
+    Some(resp)
 }
 
 /// Counts the request, applies faults and latency, runs the handler, records writes.
@@ -777,7 +870,7 @@ async fn gate(
             }
             fault_response(&Action::Timeout, &path, &ctx)
         }
-        Some(a) => fault_response(a, &path, &ctx),
+        Some(a) => hostile_response(&s, a, &req).unwrap_or_else(|| fault_response(a, &path, &ctx)),
         None => {
             req.extensions_mut().insert(ctx.clone());
             next.run(req).await

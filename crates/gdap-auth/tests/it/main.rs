@@ -4,6 +4,7 @@
 mod auth_code;
 mod client_secret;
 mod errors;
+mod proptests;
 mod refresh;
 mod secrets;
 

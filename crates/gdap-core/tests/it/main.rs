@@ -1,6 +1,7 @@
 //! Pipeline behaviour against wiremock, on paused tokio time.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report.
 
+mod proptests;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -20,6 +20,7 @@ mod consent;
 mod errors;
 mod gdap;
 mod models;
+mod proptests;
 mod relationships;
 
 use std::sync::Arc;
