@@ -13,13 +13,19 @@ fn main() -> ExitCode {
         "lint" => lint(),
         "test" => test(),
         "doc" => doc(),
+        "bench" => bench(),
+        "soak" => soak(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  ci    fmt + lint + test + doc, failing fast (what CI runs)\n  \
                  fmt   cargo fmt --check\n  lint  clippy -D warnings on every target\n  \
                  test  nextest (or cargo test) + doctests, snapshots read-only\n  \
-                 doc   cargo doc with -D warnings"
+                 doc   cargo doc with -D warnings\n  \
+                 bench release run of gdap-bench: sync 1k/5k/10k, onboard 500 clean and faulted;\n        \
+                 writes bench/results.json (bench/README.md is written from it by hand)\n  \
+                 soak  release run of gdap-soak: the gdap CLI onboarding 500 tenants, killed 5 times\n        \
+                 and resumed (not part of ci)"
             );
             return if task == "help" {
                 ExitCode::SUCCESS
@@ -130,6 +136,16 @@ fn pending_snapshots() -> Result<(), String> {
             pending.join("\n  ")
         ))
     }
+}
+
+fn bench() -> Result<(), String> {
+    run(cargo().args(["build", "--release", "-p", "gdap-bench"]))?;
+    run(Command::new("target/release/gdap-bench").args(["run", "--out", "bench"]))
+}
+
+fn soak() -> Result<(), String> {
+    run(cargo().args(["build", "--release", "-p", "gdap-bench", "-p", "gdap-cli"]))?;
+    run(Command::new("target/release/gdap-soak").args(["--gdap", "target/release/gdap"]))
 }
 
 fn doc() -> Result<(), String> {
