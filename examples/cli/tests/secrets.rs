@@ -75,21 +75,15 @@ fn canaries_never_appear_in_output_logs_or_database() {
         all.extend_from_slice(&o.stderr);
         all
     };
-    let mut outputs = Vec::new();
-    outputs.push(run(&["sync", "-o", "json"]));
-    outputs.push(run(&["tenants"]));
-    outputs.push(run(&[
-        "onboard",
-        "--all-ready",
-        "--concurrency",
-        "2",
-        "-o",
-        "json",
-    ]));
-    outputs.push(run(&["resume"]));
-    outputs.push(run(&["expiring", "-o", "json"]));
-    // A failing call too: an unknown tenant is a catalogue error.
-    outputs.push(run(&["onboard", "00000000-0000-4000-8000-000000000001"]));
+    let outputs = [
+        run(&["sync", "-o", "json"]),
+        run(&["tenants"]),
+        run(&["onboard", "--all-ready", "--concurrency", "2", "-o", "json"]),
+        run(&["resume"]),
+        run(&["expiring", "-o", "json"]),
+        // A failing call too: an unknown tenant is a catalogue error.
+        run(&["onboard", "00000000-0000-4000-8000-000000000001"]),
+    ];
     assert!(
         outputs.iter().any(|o| contains(o, "verified")),
         "the onboarding ran: {}",
