@@ -74,6 +74,24 @@ impl PcIds {
     }
 }
 
+/// Runs `handle` for an authenticated Partner Center caller; every answer carries the ids.
+fn pc_handler(
+    s: &AppState,
+    ctx: &ReqCtx,
+    headers: &HeaderMap,
+    handle: impl FnOnce(&mut Core, Ms, &Caller, &PcIds) -> Response,
+) -> Response {
+    let ids = PcIds::new(headers, ctx);
+    let now = s.now();
+    let mut core = s.lock();
+    let caller = match pc_caller(&core, &s.config, headers, now) {
+        Ok(c) => c,
+        Err(e) => return ids.finish(e, None),
+    };
+    let resp = handle(&mut core, now, &caller, &ids);
+    ids.finish(resp, Some(&caller))
+}
+
 fn json_ok(status: StatusCode, v: &Value) -> Response {
     json_response(status, v, PC_JSON)
 }
@@ -195,91 +213,85 @@ pub(crate) async fn list_customers(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let ids = PcIds::new(&headers, &ctx);
-    let now = s.now();
-    let core = s.lock();
-    let caller = match pc_caller(&core, &s.config, &headers, now) {
-        Ok(c) => c,
-        Err(e) => return ids.finish(e, None),
-    };
-    let q = Query::parse(raw.as_deref());
-    let size = match q.get("size").map(|v| v.parse::<usize>()) {
-        None => 40,
-        Some(Ok(n)) if (1..=1000).contains(&n) => n,
-        Some(_) => {
-            return ids.finish(
-                pc_fault(
+    pc_handler(&s, &ctx, &headers, |core, _, _, _| {
+        let q = Query::parse(raw.as_deref());
+        let size = match q.get("size").map(|v| v.parse::<usize>()) {
+            None => 40,
+            Some(Ok(n)) if (1..=1000).contains(&n) => n,
+            Some(_) => {
+                return pc_fault(
                     StatusCode::BAD_REQUEST,
                     800002,
                     "Invalid request input: size must be between 1 and 1000.",
-                ),
-                Some(&caller),
-            );
-        }
-    };
-    let seek = q
-        .get("seekOperation")
-        .is_some_and(|v| v.eq_ignore_ascii_case("next"));
-    let offset = match (seek, header_str(&headers, "ms-continuationtoken")) {
-        (true, Some(tok)) => match decode_continuation(tok) {
-            Some(o) => o,
-            None => {
-                return ids.finish(
-                    pc_fault(
+                );
+            }
+        };
+        let seek = q
+            .get("seekOperation")
+            .is_some_and(|v| v.eq_ignore_ascii_case("next"));
+        let offset = match (seek, header_str(&headers, "ms-continuationtoken")) {
+            (true, Some(tok)) => match decode_continuation(tok) {
+                Some(o) => o,
+                None => {
+                    return pc_fault(
                         StatusCode::BAD_REQUEST,
                         800002,
                         "Invalid request input: the continuation token is invalid.",
-                    ),
-                    Some(&caller),
+                    );
+                }
+            },
+            (true, None) => {
+                return pc_fault(
+                    StatusCode::BAD_REQUEST,
+                    800002,
+                    "Invalid request input: seekOperation=Next needs an MS-ContinuationToken header.",
                 );
             }
-        },
-        (true, None) => {
-            return ids.finish(pc_fault(StatusCode::BAD_REQUEST, 800002, "Invalid request input: seekOperation=Next needs an MS-ContinuationToken header."), Some(&caller));
+            _ => 0,
+        };
+        let w = &core.world;
+        let mut it = customers_of(w).skip(offset);
+        let items: Vec<CustomerOut<'_>> =
+            it.by_ref().take(size).map(|t| customer_out(w, t)).collect();
+        let more = it.next().is_some();
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page<'a> {
+            total_count: usize,
+            items: Vec<CustomerOut<'a>>,
+            links: Value,
+            attributes: Attributes,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            continuation_token: Option<String>,
         }
-        _ => 0,
-    };
-    let w = &core.world;
-    let mut it = customers_of(w).skip(offset);
-    let items: Vec<CustomerOut<'_>> = it.by_ref().take(size).map(|t| customer_out(w, t)).collect();
-    let more = it.next().is_some();
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Page<'a> {
-        total_count: usize,
-        items: Vec<CustomerOut<'a>>,
-        links: Value,
-        attributes: Attributes,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        continuation_token: Option<String>,
-    }
-    let mut links = json!({"self": {"uri": format!("/v1/customers?size={size}"), "method": "GET", "headers": []}});
-    let mut continuation_token = None;
-    if more {
-        let tok = encode_continuation(offset + size);
-        links["next"] = json!({
-            "uri": format!("/v1/customers?size={size}&seekOperation=Next"),
-            "method": "GET",
-            "headers": [{"key": "MS-ContinuationToken", "value": tok}],
-        });
-        continuation_token = Some(tok);
-    }
-    let body = Page {
-        total_count: items.len(),
-        items,
-        links,
-        attributes: Attributes {
-            object_type: "Collection",
-        },
-        continuation_token,
-    };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let mut resp = (StatusCode::OK, bytes).into_response();
-    resp.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static(PC_JSON),
-    );
-    ids.finish(resp, Some(&caller))
+        let mut links = json!({"self": {"uri": format!("/v1/customers?size={size}"), "method": "GET", "headers": []}});
+        let mut continuation_token = None;
+        if more {
+            let tok = encode_continuation(offset + size);
+            links["next"] = json!({
+                "uri": format!("/v1/customers?size={size}&seekOperation=Next"),
+                "method": "GET",
+                "headers": [{"key": "MS-ContinuationToken", "value": tok}],
+            });
+            continuation_token = Some(tok);
+        }
+        let body = Page {
+            total_count: items.len(),
+            items,
+            links,
+            attributes: Attributes {
+                object_type: "Collection",
+            },
+            continuation_token,
+        };
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let mut resp = (StatusCode::OK, bytes).into_response();
+        resp.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static(PC_JSON),
+        );
+        resp
+    })
 }
 
 /// `GET /v1/customers/{id}`.
@@ -289,18 +301,12 @@ pub(crate) async fn get_customer(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let ids = PcIds::new(&headers, &ctx);
-    let now = s.now();
-    let core = s.lock();
-    let caller = match pc_caller(&core, &s.config, &headers, now) {
-        Ok(c) => c,
-        Err(e) => return ids.finish(e, None),
-    };
-    let resp = match find_customer(&core.world, &id) {
-        Ok(t) => json_ok(StatusCode::OK, &render_customer(&core.world, t)),
-        Err(e) => e,
-    };
-    ids.finish(resp, Some(&caller))
+    pc_handler(&s, &ctx, &headers, |core, _, _, _| {
+        match find_customer(&core.world, &id) {
+            Ok(t) => json_ok(StatusCode::OK, &render_customer(&core.world, t)),
+            Err(e) => e,
+        }
+    })
 }
 
 /// Checks that the caller may manage consents in customer `t`: App+User token, AdminAgents, and
@@ -374,6 +380,24 @@ fn store(core: &mut Core, key: Option<(String, String)>, resp: &Response, body: 
     }
 }
 
+/// An answer and the JSON body to store for replays.
+type Answer = (Response, Option<Value>);
+
+/// Answers a repeated `MS-RequestId` with the stored answer; otherwise runs `write` and stores
+/// its answer (success or error) under `key`.
+fn idempotent(
+    core: &mut Core,
+    key: Option<(String, String)>,
+    write: impl FnOnce(&mut Core) -> Result<Answer, Answer>,
+) -> Response {
+    if let Some(st) = key.as_ref().and_then(|k| core.pc_replay.get(k)) {
+        return stored_to_response(st);
+    }
+    let (resp, body) = write(core).unwrap_or_else(|e| e);
+    store(core, key, &resp, body);
+    resp
+}
+
 /// `POST /v1/customers/{id}/applicationconsents`.
 pub(crate) async fn create_consent(
     State(s): State<Shared>,
@@ -382,32 +406,22 @@ pub(crate) async fn create_consent(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let ids = PcIds::new(&headers, &ctx);
-    let now = s.now();
-    let mut core = s.lock();
-    let caller = match pc_caller(&core, &s.config, &headers, now) {
-        Ok(c) => c,
-        Err(e) => return ids.finish(e, None),
-    };
-    let key = replay_key(
-        "POST",
-        &format!("/v1/customers/{id}/applicationconsents"),
-        &ids,
-    );
-    if let Some(st) = key.as_ref().and_then(|k| core.pc_replay.get(k)) {
-        return ids.finish(stored_to_response(st), Some(&caller));
-    }
-    let (resp, stored_body) = match create_consent_inner(&mut core, &s, now, &caller, &id, &body) {
-        Ok((resp, body)) => (resp, Some(body)),
-        Err((resp, body)) => (resp, body),
-    };
-    store(&mut core, key, &resp, stored_body);
-    ids.finish(resp, Some(&caller))
+    pc_handler(&s, &ctx, &headers, |core, now, caller, ids| {
+        let key = replay_key(
+            "POST",
+            &format!("/v1/customers/{id}/applicationconsents"),
+            ids,
+        );
+        idempotent(core, key, |core| {
+            create_consent_inner(core, &s, now, caller, &id, &body)
+                .map(|(resp, body)| (resp, Some(body)))
+        })
+    })
 }
 
-type Outcome = Result<(Response, Value), (Response, Option<Value>)>;
+type Outcome = Result<(Response, Value), Answer>;
 
-fn fault(status: StatusCode, code: i64, description: &str) -> (Response, Option<Value>) {
+fn fault(status: StatusCode, code: i64, description: &str) -> Answer {
     let body = json!({"code": code, "description": description, "data": [], "source": "PartnerFD"});
     (json_ok(status, &body), Some(body))
 }
@@ -588,28 +602,22 @@ pub(crate) async fn list_consents(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let ids = PcIds::new(&headers, &ctx);
-    let now = s.now();
-    let core = s.lock();
-    let caller = match pc_caller(&core, &s.config, &headers, now) {
-        Ok(c) => c,
-        Err(e) => return ids.finish(e, None),
-    };
-    let resp = match find_customer(&core.world, &id) {
-        Ok(t) => {
-            let items: Vec<Value> = core.world.tenants[t]
-                .consents
-                .iter()
-                .map(render_consent)
-                .collect();
-            json_ok(
-                StatusCode::OK,
-                &json!({"totalCount": items.len(), "items": items, "attributes": {"objectType": "Collection"}}),
-            )
+    pc_handler(&s, &ctx, &headers, |core, _, _, _| {
+        match find_customer(&core.world, &id) {
+            Ok(t) => {
+                let items: Vec<Value> = core.world.tenants[t]
+                    .consents
+                    .iter()
+                    .map(render_consent)
+                    .collect();
+                json_ok(
+                    StatusCode::OK,
+                    &json!({"totalCount": items.len(), "items": items, "attributes": {"objectType": "Collection"}}),
+                )
+            }
+            Err(e) => e,
         }
-        Err(e) => e,
-    };
-    ids.finish(resp, Some(&caller))
+    })
 }
 
 /// `GET /v1/customers/{id}/applicationconsents/{appId}` (sandbox inspection route).
@@ -619,29 +627,23 @@ pub(crate) async fn get_consent(
     headers: HeaderMap,
     Path((id, app_id)): Path<(String, String)>,
 ) -> Response {
-    let ids = PcIds::new(&headers, &ctx);
-    let now = s.now();
-    let core = s.lock();
-    let caller = match pc_caller(&core, &s.config, &headers, now) {
-        Ok(c) => c,
-        Err(e) => return ids.finish(e, None),
-    };
-    let resp = match find_customer(&core.world, &id) {
-        Ok(t) => match core.world.tenants[t]
-            .consents
-            .iter()
-            .find(|c| c.application_id.eq_ignore_ascii_case(&app_id))
-        {
-            Some(c) => json_ok(StatusCode::OK, &render_consent(c)),
-            None => pc_fault(
-                StatusCode::NOT_FOUND,
-                1000,
-                "Not found: no application consent for this application.",
-            ),
-        },
-        Err(e) => e,
-    };
-    ids.finish(resp, Some(&caller))
+    pc_handler(&s, &ctx, &headers, |core, _, _, _| {
+        match find_customer(&core.world, &id) {
+            Ok(t) => match core.world.tenants[t]
+                .consents
+                .iter()
+                .find(|c| c.application_id.eq_ignore_ascii_case(&app_id))
+            {
+                Some(c) => json_ok(StatusCode::OK, &render_consent(c)),
+                None => pc_fault(
+                    StatusCode::NOT_FOUND,
+                    1000,
+                    "Not found: no application consent for this application.",
+                ),
+            },
+            Err(e) => e,
+        }
+    })
 }
 
 /// `DELETE /v1/customers/{id}/applicationconsents/{appId}`: removes the consent record and the
@@ -652,48 +654,37 @@ pub(crate) async fn delete_consent(
     headers: HeaderMap,
     Path((id, app_id)): Path<(String, String)>,
 ) -> Response {
-    let ids = PcIds::new(&headers, &ctx);
-    let now = s.now();
-    let mut core = s.lock();
-    let caller = match pc_caller(&core, &s.config, &headers, now) {
-        Ok(c) => c,
-        Err(e) => return ids.finish(e, None),
-    };
-    let key = replay_key(
-        "DELETE",
-        &format!("/v1/customers/{id}/applicationconsents/{app_id}"),
-        &ids,
-    );
-    if let Some(st) = key.as_ref().and_then(|k| core.pc_replay.get(k)) {
-        return ids.finish(stored_to_response(st), Some(&caller));
-    }
-    let (resp, body) = (|| {
-        let w = &mut core.world;
-        let t = find_customer(w, &id).map_err(|e| (e, None))?;
-        consent_permission(w, &caller, t).map_err(|e| (e, None))?;
-        let before = w.tenants[t].consents.len();
-        w.tenants[t]
-            .consents
-            .retain(|c| !c.application_id.eq_ignore_ascii_case(&app_id));
-        if w.tenants[t].consents.len() == before {
-            return Err(fault(
-                StatusCode::NOT_FOUND,
-                1000,
-                "Not found: no application consent exists for this application.",
-            ));
-        }
-        if let Some(app) = w.app_idx(&app_id)
-            && let Some(sp) = w.tenants[t].sp_by_app(app).map(|x| x.id.clone())
-        {
+    pc_handler(&s, &ctx, &headers, |core, _, caller, ids| {
+        let key = replay_key(
+            "DELETE",
+            &format!("/v1/customers/{id}/applicationconsents/{app_id}"),
+            ids,
+        );
+        idempotent(core, key, |core| {
+            let w = &mut core.world;
+            let t = find_customer(w, &id).map_err(|e| (e, None))?;
+            consent_permission(w, caller, t).map_err(|e| (e, None))?;
+            let before = w.tenants[t].consents.len();
             w.tenants[t]
-                .grants
-                .retain(|g| !(g.client_id == sp && g.consent_type == "AllPrincipals"));
-        }
-        Ok((StatusCode::NO_CONTENT.into_response(), None))
-    })()
-    .unwrap_or_else(|e| e);
-    store(&mut core, key, &resp, body);
-    ids.finish(resp, Some(&caller))
+                .consents
+                .retain(|c| !c.application_id.eq_ignore_ascii_case(&app_id));
+            if w.tenants[t].consents.len() == before {
+                return Err(fault(
+                    StatusCode::NOT_FOUND,
+                    1000,
+                    "Not found: no application consent exists for this application.",
+                ));
+            }
+            if let Some(app) = w.app_idx(&app_id)
+                && let Some(sp) = w.tenants[t].sp_by_app(app).map(|x| x.id.clone())
+            {
+                w.tenants[t]
+                    .grants
+                    .retain(|g| !(g.client_id == sp && g.consent_type == "AllPrincipals"));
+            }
+            Ok((StatusCode::NO_CONTENT.into_response(), None))
+        })
+    })
 }
 
 // ------------------------------------------------------------------ webhooks
@@ -761,13 +752,9 @@ pub(crate) async fn webhook_events(
     Extension(ctx): Extension<ReqCtx>,
     headers: HeaderMap,
 ) -> Response {
-    let ids = PcIds::new(&headers, &ctx);
-    let now = s.now();
-    let core = s.lock();
-    match pc_caller(&core, &s.config, &headers, now) {
-        Ok(c) => ids.finish(json_ok(StatusCode::OK, &json!(WEBHOOK_EVENTS)), Some(&c)),
-        Err(e) => ids.finish(e, None),
-    }
+    pc_handler(&s, &ctx, &headers, |_, _, _, _| {
+        json_ok(StatusCode::OK, &json!(WEBHOOK_EVENTS))
+    })
 }
 
 /// `GET|POST|PUT|DELETE /webhooks/v1/registration` (one registration per partner).
@@ -778,21 +765,15 @@ pub(crate) async fn webhook_registration(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ids = PcIds::new(&headers, &ctx);
-    let now = s.now();
-    let mut core = s.lock();
-    let caller = match pc_caller(&core, &s.config, &headers, now) {
-        Ok(c) => c,
-        Err(e) => return ids.finish(e, None),
-    };
-    let missing = || {
-        pc_fault(
-            StatusCode::NOT_FOUND,
-            1000,
-            "Not found: no webhook registration exists for this partner.",
-        )
-    };
-    let resp = (|| -> Result<Response, Response> {
+    pc_handler(&s, &ctx, &headers, |core, now, _, _| {
+        let missing = || {
+            pc_fault(
+                StatusCode::NOT_FOUND,
+                1000,
+                "Not found: no webhook registration exists for this partner.",
+            )
+        };
+        (|| -> Result<Response, Response> {
         let w = &mut core.world;
         match method.as_str() {
             "GET" => {
@@ -826,6 +807,6 @@ pub(crate) async fn webhook_registration(
             _ => Err(pc_fault(StatusCode::METHOD_NOT_ALLOWED, 405, "Method not allowed.")),
         }
     })()
-    .unwrap_or_else(|e| e);
-    ids.finish(resp, Some(&caller))
+    .unwrap_or_else(|e| e)
+    })
 }

@@ -469,46 +469,40 @@ pub(crate) fn parse_iso_duration(s: &str) -> Option<Ms> {
         }
         None => (rest, None),
     };
+    let date_ms = sum_designators(date, |c| match c {
+        'Y' => Some(365 * DAY),
+        'M' => Some(30 * DAY),
+        'W' => Some(7 * DAY),
+        'D' => Some(DAY),
+        _ => None,
+    })?;
+    let time_ms = match time {
+        Some(t) => sum_designators(t, |c| match c {
+            'H' => Some(3_600 * SEC),
+            'M' => Some(60 * SEC),
+            'S' => Some(SEC),
+            _ => None,
+        })?,
+        None => 0,
+    };
+    Some(date_ms + time_ms)
+}
+
+/// Sums `<digits><designator>` pairs (`10D2W`) with `unit` giving a designator's length; `None`
+/// for an unknown designator, a designator without digits or trailing digits.
+fn sum_designators(s: &str, unit: impl Fn(char) -> Option<Ms>) -> Option<Ms> {
     let mut total: Ms = 0;
     let mut num = String::new();
-    for c in date.chars() {
+    for c in s.chars() {
         if c.is_ascii_digit() {
             num.push(c);
             continue;
         }
         let n: Ms = num.parse().ok()?;
         num.clear();
-        total += n * match c {
-            'Y' => 365 * DAY,
-            'M' => 30 * DAY,
-            'W' => 7 * DAY,
-            'D' => DAY,
-            _ => return None,
-        };
+        total += n * unit(c)?;
     }
-    if !num.is_empty() {
-        return None;
-    }
-    if let Some(t) = time {
-        for c in t.chars() {
-            if c.is_ascii_digit() {
-                num.push(c);
-                continue;
-            }
-            let n: Ms = num.parse().ok()?;
-            num.clear();
-            total += n * match c {
-                'H' => 3_600 * SEC,
-                'M' => 60 * SEC,
-                'S' => SEC,
-                _ => return None,
-            };
-        }
-        if !num.is_empty() {
-            return None;
-        }
-    }
-    Some(total)
+    num.is_empty().then_some(total)
 }
 
 /// A deterministic GUID made from a counter (request ids).

@@ -9,21 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{
-    PREFIX, allowed, collection, denied, dir_bad_request, graph_next, page, read_filter,
-    read_paging, wants_count,
+    PREFIX, allowed, collection, denied, dir_bad_request, dir_not_found, done, entity, graph_next,
+    page, read_filter, read_paging, wants_count,
 };
 use crate::auth::{Caller, graph_caller};
 use crate::state::{Core, Shared};
 use crate::stats::mark_duplicate;
-use crate::util::{Query, ReqCtx, apply_select, graph_error, graph_json, select_list, with_header};
+use crate::util::{Query, ReqCtx, apply_select, graph_error, select_list};
 use crate::well_known::roles as r;
 use crate::world::{AppRoleAssignment, Grant, Ms, ServicePrincipal, World, catalog};
-
-type R = Result<Response, Response>;
-
-fn done(r: R) -> Response {
-    r.unwrap_or_else(|e| e)
-}
 
 const READ_ROLES_APP: &[&str] = &[
     "Application.Read.All",
@@ -70,15 +64,41 @@ fn reader(core: &Core, headers: &HeaderMap, now: Ms, ctx: &ReqCtx) -> Result<Cal
     if ok { Ok(c) } else { Err(denied(ctx)) }
 }
 
-fn not_found(id: &str, ctx: &ReqCtx) -> Response {
-    graph_error(
-        StatusCode::NOT_FOUND,
-        "Request_ResourceNotFound",
-        &format!(
-            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-        ),
-        ctx,
-    )
+/// Whether the caller may write service principals, else a 403.
+fn sp_writer(w: &World, c: &Caller, ctx: &ReqCtx) -> Result<(), Response> {
+    if allowed(
+        w,
+        c,
+        SP_WRITE_ROLES,
+        &["Application.ReadWrite.All", "Directory.ReadWrite.All"],
+    ) {
+        Ok(())
+    } else {
+        Err(denied(ctx))
+    }
+}
+
+/// Whether the caller may write oauth2PermissionGrants, else a 403.
+fn grant_writer(w: &World, c: &Caller, ctx: &ReqCtx) -> Result<(), Response> {
+    if allowed(
+        w,
+        c,
+        GRANT_ROLES,
+        &[
+            "DelegatedPermissionGrant.ReadWrite.All",
+            "Directory.ReadWrite.All",
+        ],
+    ) {
+        Ok(())
+    } else {
+        Err(denied(ctx))
+    }
+}
+
+/// A request body as JSON (any JSON value), else a directory style 400.
+fn json_body(body: &[u8], ctx: &ReqCtx) -> Result<Value, Response> {
+    serde_json::from_slice(body)
+        .map_err(|_| dir_bad_request("Invalid JSON in the request body.", ctx))
 }
 
 fn render_sp(w: &World, t: usize, sp: &ServicePrincipal) -> Value {
@@ -224,11 +244,15 @@ pub(crate) async fn get_sp(
         let w = &core.world;
         let sp = w.tenants[c.tenant]
             .sp_by_id(&id)
-            .ok_or_else(|| not_found(&id, &ctx))?;
+            .ok_or_else(|| dir_not_found(&id, &ctx))?;
         let q = Query::parse(raw.as_deref());
-        let mut v = apply_select(render_sp(w, c.tenant, sp), select_list(&q).as_deref());
-        v["@odata.context"] = json!(ctx_url(&s.config.base, "servicePrincipals/$entity"));
-        Ok(graph_json(StatusCode::OK, &v))
+        let v = apply_select(render_sp(w, c.tenant, sp), select_list(&q).as_deref());
+        Ok(entity(
+            StatusCode::OK,
+            v,
+            ctx_url(&s.config.base, "servicePrincipals/$entity"),
+            None,
+        ))
     })())
 }
 
@@ -261,11 +285,15 @@ pub(crate) async fn get_sp_by_key(
         let sp = w
             .app_idx(&app_id)
             .and_then(|a| w.tenants[c.tenant].sp_by_app(a))
-            .ok_or_else(|| not_found(&format!("servicePrincipals(appId='{app_id}')"), &ctx))?;
+            .ok_or_else(|| dir_not_found(&format!("servicePrincipals(appId='{app_id}')"), &ctx))?;
         let q = Query::parse(raw.as_deref());
-        let mut v = apply_select(render_sp(w, c.tenant, sp), select_list(&q).as_deref());
-        v["@odata.context"] = json!(ctx_url(&s.config.base, "servicePrincipals/$entity"));
-        Ok(graph_json(StatusCode::OK, &v))
+        let v = apply_select(render_sp(w, c.tenant, sp), select_list(&q).as_deref());
+        Ok(entity(
+            StatusCode::OK,
+            v,
+            ctx_url(&s.config.base, "servicePrincipals/$entity"),
+            None,
+        ))
     })())
 }
 
@@ -282,16 +310,8 @@ pub(crate) async fn create_sp(
     done((|| {
         let c = graph_caller(&core, &headers, now, &ctx)?;
         let w = &mut core.world;
-        if !allowed(
-            w,
-            &c,
-            SP_WRITE_ROLES,
-            &["Application.ReadWrite.All", "Directory.ReadWrite.All"],
-        ) {
-            return Err(denied(&ctx));
-        }
-        let v: Value = serde_json::from_slice(&body)
-            .map_err(|_| dir_bad_request("Invalid JSON in the request body.", &ctx))?;
+        sp_writer(w, &c, &ctx)?;
+        let v = json_body(&body, &ctx)?;
         let app_id = v
             .get("appId")
             .and_then(Value::as_str)
@@ -313,14 +333,12 @@ pub(crate) async fn create_sp(
         let sp = w.tenants[t]
             .sp_by_id(&id)
             .cloned()
-            .ok_or_else(|| not_found(&id, &ctx))?;
-        let mut body = render_sp(w, t, &sp);
-        body["@odata.context"] = json!(ctx_url(&s.config.base, "servicePrincipals/$entity"));
-        let resp = graph_json(StatusCode::CREATED, &body);
-        Ok(with_header(
-            resp,
-            "location",
-            &format!("{}{PREFIX}/servicePrincipals/{id}", s.config.base),
+            .ok_or_else(|| dir_not_found(&id, &ctx))?;
+        Ok(entity(
+            StatusCode::CREATED,
+            render_sp(w, t, &sp),
+            ctx_url(&s.config.base, "servicePrincipals/$entity"),
+            Some(&format!("{}{PREFIX}/servicePrincipals/{id}", s.config.base)),
         ))
     })())
 }
@@ -337,18 +355,11 @@ pub(crate) async fn delete_sp(
     done((|| {
         let c = graph_caller(&core, &headers, now, &ctx)?;
         let w = &mut core.world;
-        if !allowed(
-            w,
-            &c,
-            SP_WRITE_ROLES,
-            &["Application.ReadWrite.All", "Directory.ReadWrite.All"],
-        ) {
-            return Err(denied(&ctx));
-        }
+        sp_writer(w, &c, &ctx)?;
         let sp = w.tenants[c.tenant]
             .sp_by_id(&id)
             .cloned()
-            .ok_or_else(|| not_found(&id, &ctx))?;
+            .ok_or_else(|| dir_not_found(&id, &ctx))?;
         if sp.app < catalog::first_party().len() {
             return Err(dir_bad_request(
                 "First-party service principals can't be deleted in the sandbox.",
@@ -371,6 +382,24 @@ pub(crate) enum Side {
     Resource,
 }
 
+impl Side {
+    /// The path segment of this side's collection.
+    fn segment(self) -> &'static str {
+        match self {
+            Side::Principal => "appRoleAssignments",
+            Side::Resource => "appRoleAssignedTo",
+        }
+    }
+
+    /// Whether service principal `sp_id` is on this side of `a`.
+    fn holds(self, a: &AppRoleAssignment, sp_id: &str) -> bool {
+        match self {
+            Side::Principal => a.principal_id == sp_id,
+            Side::Resource => a.resource_id == sp_id,
+        }
+    }
+}
+
 async fn list_ara(
     s: Shared,
     ctx: ReqCtx,
@@ -385,7 +414,7 @@ async fn list_ara(
         let c = reader(&core, &headers, now, &ctx)?;
         let w = &core.world;
         let tn = &w.tenants[c.tenant];
-        let sp = tn.sp_by_id(&id).ok_or_else(|| not_found(&id, &ctx))?;
+        let sp = tn.sp_by_id(&id).ok_or_else(|| dir_not_found(&id, &ctx))?;
         let q = Query::parse(raw.as_deref());
         let filter = read_filter(
             &q,
@@ -399,10 +428,10 @@ async fn list_ara(
             &ctx,
         )?;
         let p = read_paging(&q, 100, 999, &ctx)?;
-        let mine = tn.app_role_assignments.iter().filter(|a| match side {
-            Side::Principal => a.principal_id == sp.id,
-            Side::Resource => a.resource_id == sp.id,
-        });
+        let mine = tn
+            .app_role_assignments
+            .iter()
+            .filter(|a| side.holds(a, &sp.id));
         let get = |a: &AppRoleAssignment, f: &str| -> Option<String> {
             if f.eq_ignore_ascii_case("resourceId") {
                 Some(a.resource_id.clone())
@@ -422,11 +451,7 @@ async fn list_ara(
             .iter()
             .map(|a| apply_select(render_ara(w, c.tenant, a), select.as_deref()))
             .collect();
-        let seg = if side == Side::Principal {
-            "appRoleAssignments"
-        } else {
-            "appRoleAssignedTo"
-        };
+        let seg = side.segment();
         let next = graph_next(
             &s.config.base,
             &format!("{PREFIX}/servicePrincipals/{id}/{seg}"),
@@ -459,9 +484,8 @@ async fn create_ara(
         let path_sp = w.tenants[t]
             .sp_by_id(&id)
             .cloned()
-            .ok_or_else(|| not_found(&id, &ctx))?;
-        let v: Value = serde_json::from_slice(&body)
-            .map_err(|_| dir_bad_request("Invalid JSON in the request body.", &ctx))?;
+            .ok_or_else(|| dir_not_found(&id, &ctx))?;
+        let v = json_body(&body, &ctx)?;
         let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let (principal_id, resource_id, app_role_id) = (
             field("principalId"),
@@ -531,24 +555,18 @@ async fn create_ara(
             created: now,
         };
         w.tenants[t].app_role_assignments.push(a.clone());
-        let mut body = render_ara(w, t, &a);
-        let seg = if side == Side::Principal {
-            "appRoleAssignments"
-        } else {
-            "appRoleAssignedTo"
-        };
-        body["@odata.context"] = json!(ctx_url(
-            &s.config.base,
-            &format!("servicePrincipals('{id}')/{seg}/$entity")
-        ));
-        let resp = graph_json(StatusCode::CREATED, &body);
-        Ok(with_header(
-            resp,
-            "location",
-            &format!(
+        let seg = side.segment();
+        Ok(entity(
+            StatusCode::CREATED,
+            render_ara(w, t, &a),
+            ctx_url(
+                &s.config.base,
+                &format!("servicePrincipals('{id}')/{seg}/$entity"),
+            ),
+            Some(&format!(
                 "{}{PREFIX}/servicePrincipals/{id}/{seg}/{aid}",
                 s.config.base
-            ),
+            )),
         ))
     })())
 }
@@ -570,19 +588,13 @@ async fn delete_ara(
         let sp = w.tenants[t]
             .sp_by_id(&id)
             .cloned()
-            .ok_or_else(|| not_found(&id, &ctx))?;
+            .ok_or_else(|| dir_not_found(&id, &ctx))?;
         let a = w.tenants[t]
             .app_role_assignments
             .iter()
-            .find(|a| {
-                a.id == aid
-                    && match side {
-                        Side::Principal => a.principal_id == sp.id,
-                        Side::Resource => a.resource_id == sp.id,
-                    }
-            })
+            .find(|a| a.id == aid && side.holds(a, &sp.id))
             .cloned()
-            .ok_or_else(|| not_found(&aid, &ctx))?;
+            .ok_or_else(|| dir_not_found(&aid, &ctx))?;
         let graph = w.tenants[t]
             .sp_by_app(catalog::GRAPH)
             .is_some_and(|g| g.id == a.resource_id);
@@ -693,7 +705,7 @@ async fn list_grants_inner(
         let w = &core.world;
         let tn = &w.tenants[c.tenant];
         if let Some(cl) = &client {
-            tn.sp_by_id(cl).ok_or_else(|| not_found(cl, &ctx))?;
+            tn.sp_by_id(cl).ok_or_else(|| dir_not_found(cl, &ctx))?;
         }
         let q = Query::parse(raw.as_deref());
         let filter = read_filter(
@@ -765,10 +777,13 @@ pub(crate) async fn get_grant(
             .grants
             .iter()
             .find(|g| g.id == id)
-            .ok_or_else(|| not_found(&id, &ctx))?;
-        let mut v = render_grant(g);
-        v["@odata.context"] = json!(ctx_url(&s.config.base, "oauth2PermissionGrants/$entity"));
-        Ok(graph_json(StatusCode::OK, &v))
+            .ok_or_else(|| dir_not_found(&id, &ctx))?;
+        Ok(entity(
+            StatusCode::OK,
+            render_grant(g),
+            ctx_url(&s.config.base, "oauth2PermissionGrants/$entity"),
+            None,
+        ))
     })())
 }
 
@@ -817,19 +832,8 @@ pub(crate) async fn create_grant(
         let c = graph_caller(&core, &headers, now, &ctx)?;
         let w = &mut core.world;
         let t = c.tenant;
-        if !allowed(
-            w,
-            &c,
-            GRANT_ROLES,
-            &[
-                "DelegatedPermissionGrant.ReadWrite.All",
-                "Directory.ReadWrite.All",
-            ],
-        ) {
-            return Err(denied(&ctx));
-        }
-        let v: Value = serde_json::from_slice(&body)
-            .map_err(|_| dir_bad_request("Invalid JSON in the request body.", &ctx))?;
+        grant_writer(w, &c, &ctx)?;
+        let v = json_body(&body, &ctx)?;
         let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         let client = w.tenants[t]
             .sp_by_id(&field("clientId").unwrap_or_default())
@@ -889,13 +893,14 @@ pub(crate) async fn create_grant(
             scope,
         };
         w.tenants[t].grants.push(g.clone());
-        let mut body = render_grant(&g);
-        body["@odata.context"] = json!(ctx_url(&s.config.base, "oauth2PermissionGrants/$entity"));
-        let resp = graph_json(StatusCode::CREATED, &body);
-        Ok(with_header(
-            resp,
-            "location",
-            &format!("{}{PREFIX}/oauth2PermissionGrants/{id}", s.config.base),
+        Ok(entity(
+            StatusCode::CREATED,
+            render_grant(&g),
+            ctx_url(&s.config.base, "oauth2PermissionGrants/$entity"),
+            Some(&format!(
+                "{}{PREFIX}/oauth2PermissionGrants/{id}",
+                s.config.base
+            )),
         ))
     })())
 }
@@ -914,25 +919,14 @@ pub(crate) async fn update_grant(
         let c = graph_caller(&core, &headers, now, &ctx)?;
         let w = &mut core.world;
         let t = c.tenant;
-        if !allowed(
-            w,
-            &c,
-            GRANT_ROLES,
-            &[
-                "DelegatedPermissionGrant.ReadWrite.All",
-                "Directory.ReadWrite.All",
-            ],
-        ) {
-            return Err(denied(&ctx));
-        }
+        grant_writer(w, &c, &ctx)?;
         let g = w.tenants[t]
             .grants
             .iter()
             .find(|g| g.id == id)
             .cloned()
-            .ok_or_else(|| not_found(&id, &ctx))?;
-        let v: Value = serde_json::from_slice(&body)
-            .map_err(|_| dir_bad_request("Invalid JSON in the request body.", &ctx))?;
+            .ok_or_else(|| dir_not_found(&id, &ctx))?;
+        let v = json_body(&body, &ctx)?;
         for k in ["clientId", "resourceId", "consentType", "principalId"] {
             if v.get(k).is_some() {
                 return Err(dir_bad_request(
@@ -969,21 +963,11 @@ pub(crate) async fn delete_grant(
     done((|| {
         let c = graph_caller(&core, &headers, now, &ctx)?;
         let w = &mut core.world;
-        if !allowed(
-            w,
-            &c,
-            GRANT_ROLES,
-            &[
-                "DelegatedPermissionGrant.ReadWrite.All",
-                "Directory.ReadWrite.All",
-            ],
-        ) {
-            return Err(denied(&ctx));
-        }
+        grant_writer(w, &c, &ctx)?;
         let before = w.tenants[c.tenant].grants.len();
         w.tenants[c.tenant].grants.retain(|g| g.id != id);
         if w.tenants[c.tenant].grants.len() == before {
-            return Err(not_found(&id, &ctx));
+            return Err(dir_not_found(&id, &ctx));
         }
         Ok(StatusCode::NO_CONTENT.into_response())
     })())

@@ -6,17 +6,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{PREFIX, collection, denied, graph_next, read_paging};
+use super::{PREFIX, collection, denied, dir_not_found, done, entity, graph_next, read_paging};
 use crate::auth::{Caller, graph_caller};
 use crate::state::{Core, Shared};
-use crate::util::{Query, ReqCtx, apply_select, graph_error, graph_json, header_str, select_list};
+use crate::util::{Query, ReqCtx, apply_select, graph_error, header_str, select_list};
 use crate::world::{Ms, World};
-
-type R = Result<Response, Response>;
-
-fn done(r: R) -> Response {
-    r.unwrap_or_else(|e| e)
-}
 
 const APP_PERMS: &[&str] = &[
     "Organization.Read.All",
@@ -98,22 +92,16 @@ pub(crate) async fn get_organization(
         let c = caller(&core, &headers, now, &ctx)?;
         let w = &core.world;
         if !w.tenants[c.tenant].id.eq_ignore_ascii_case(&id) {
-            return Err(graph_error(
-                StatusCode::NOT_FOUND,
-                "Request_ResourceNotFound",
-                &format!(
-                    "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-                ),
-                &ctx,
-            ));
+            return Err(dir_not_found(&id, &ctx));
         }
         let q = Query::parse(raw.as_deref());
-        let mut v = apply_select(render_org(w, c.tenant), select_list(&q).as_deref());
-        v["@odata.context"] = json!(format!(
-            "{}{PREFIX}/$metadata#organization/$entity",
-            s.config.base
-        ));
-        Ok(graph_json(StatusCode::OK, &v))
+        let v = apply_select(render_org(w, c.tenant), select_list(&q).as_deref());
+        Ok(entity(
+            StatusCode::OK,
+            v,
+            format!("{}{PREFIX}/$metadata#organization/$entity", s.config.base),
+            None,
+        ))
     })())
 }
 

@@ -8,15 +8,54 @@ use std::collections::BTreeSet;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::auth::{Caller, graph_caller};
 use crate::state::Core;
-use crate::util::{Filter, Paging, Query, ReqCtx, graph_error, next_link, paging};
+use crate::util::{
+    Filter, Paging, Query, ReqCtx, graph_error, graph_json, next_link, paging, with_header,
+};
 use crate::world::{Ms, World};
 
 /// Graph path prefix under the sandbox base URL.
 pub(crate) const PREFIX: &str = "/graph/v1.0";
+
+/// A handler's outcome: the answer, or the error answer that cut it short.
+pub(crate) type R = Result<Response, Response>;
+
+/// The answer of a handler's outcome, success or error.
+pub(crate) fn done(r: R) -> Response {
+    r.unwrap_or_else(|e| e)
+}
+
+/// One entity: `v` with its `@odata.context`, and a `Location` header when `location` is given.
+pub(crate) fn entity(
+    status: StatusCode,
+    mut v: Value,
+    ctx_url: String,
+    location: Option<&str>,
+) -> Response {
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("@odata.context".into(), json!(ctx_url));
+    }
+    let resp = graph_json(status, &v);
+    match location {
+        Some(l) => with_header(resp, "location", l),
+        None => resp,
+    }
+}
+
+/// A 404 `Request_ResourceNotFound` (directory style) for object `id`.
+pub(crate) fn dir_not_found(id: &str, ctx: &ReqCtx) -> Response {
+    graph_error(
+        StatusCode::NOT_FOUND,
+        "Request_ResourceNotFound",
+        &format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
+        ctx,
+    )
+}
 
 /// A 400 `badRequest` (GDAP style lower-camel code).
 pub(crate) fn bad_request(msg: &str, ctx: &ReqCtx) -> Response {

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{
-    PREFIX, bad_request, collection, gdap_caller, graph_next, page, parse_body, read_filter,
-    read_paging, wants_count,
+    PREFIX, R, bad_request, collection, done, entity, gdap_caller, graph_next, page, parse_body,
+    read_filter, read_paging, wants_count,
 };
 use crate::state::{AppState, Core, Shared};
 use crate::stats::mark_duplicate;
@@ -50,12 +50,6 @@ const REQUEST_ACTIONS: &[&str] = &[
     "unknownFutureValue",
 ];
 const OPERATION_TYPES: &[&str] = &["delegatedAdminAccessAssignmentUpdate", "unknownFutureValue"];
-
-type R = Result<Response, Response>;
-
-fn done(r: R) -> Response {
-    r.unwrap_or_else(|e| e)
-}
 
 /// Returns `v` if it is a documented (non-evolvable) member, the raw value when the caller opted
 /// into unknown members, and `unknownFutureValue` otherwise.
@@ -264,6 +258,243 @@ fn find_rel(w: &World, id: &str, ctx: &ReqCtx) -> Result<u64, Response> {
         .ok_or_else(|| not_found("delegatedAdminRelationship", id, ctx))
 }
 
+/// The stored relationship `seq` (whose id is `id`), or a 404.
+fn stored_rel<'w>(
+    w: &'w World,
+    seq: u64,
+    id: &str,
+    ctx: &ReqCtx,
+) -> Result<&'w Relationship, Response> {
+    w.relationships
+        .get(&seq)
+        .ok_or_else(|| not_found("delegatedAdminRelationship", id, ctx))
+}
+
+/// The relationship with id `id` and its sequence number: a 400 for a malformed id, else a 404.
+fn rel_by_id<'w>(
+    w: &'w World,
+    id: &str,
+    ctx: &ReqCtx,
+) -> Result<(u64, &'w Relationship), Response> {
+    let seq = find_rel(w, id, ctx)?;
+    Ok((seq, stored_rel(w, seq, id, ctx)?))
+}
+
+/// One child collection of a relationship (`requests`, `operations`, `accessAssignments`).
+struct Children<T: 'static> {
+    /// Path segment under the relationship.
+    segment: &'static str,
+    /// Resource name in a 404 message.
+    what: &'static str,
+    /// OData type named in `$filter` errors.
+    type_name: &'static str,
+    /// Properties `$filter` accepts.
+    filterable: &'static [&'static str],
+    /// The children of a relationship.
+    of: fn(&Relationship) -> &[T],
+    /// A child's id.
+    id: fn(&T) -> &str,
+    /// A child's `$filter` property.
+    field: fn(&T, &str) -> Option<String>,
+    /// A child's JSON.
+    render: fn(&World, &T, bool) -> Value,
+}
+
+impl<T> Children<T> {
+    /// The child `child_id` of `rel` (ids compare case-insensitively), or a 404.
+    fn find<'r>(
+        &self,
+        rel: &'r Relationship,
+        child_id: &str,
+        ctx: &ReqCtx,
+    ) -> Result<&'r T, Response> {
+        (self.of)(rel)
+            .iter()
+            .find(|x| (self.id)(x).eq_ignore_ascii_case(child_id))
+            .ok_or_else(|| not_found(self.what, child_id, ctx))
+    }
+
+    /// The absolute URL of child `child_id` of relationship `rel_id`.
+    fn location(&self, base: &str, rel_id: &str, child_id: &str) -> String {
+        format!(
+            "{base}{PREFIX}{REL_PATH}/{rel_id}/{}/{child_id}",
+            self.segment
+        )
+    }
+
+    /// The `@odata.context` of one child of relationship `rel_id`.
+    fn entity_context(&self, base: &str, rel_id: &str) -> String {
+        context(
+            base,
+            &format!(
+                "delegatedAdminRelationships('{rel_id}')/{}/$entity",
+                self.segment
+            ),
+        )
+    }
+
+    /// `GET .../{id}/{segment}`: filtered, paged and `$select`ed children.
+    fn list(
+        &self,
+        s: &AppState,
+        ctx: &ReqCtx,
+        headers: &HeaderMap,
+        id: &str,
+        raw: Option<&str>,
+    ) -> Response {
+        let now = s.now();
+        let core = s.lock();
+        done((|| {
+            gdap_caller(&core, headers, now, ctx, false)?;
+            let q = Query::parse(raw);
+            let w = &core.world;
+            let (_, rel) = rel_by_id(w, id, ctx)?;
+            let filter = read_filter(&q, self.filterable, self.type_name, ctx)?;
+            let p = read_paging(&q, 300, 300, ctx)?;
+            let pg = page(
+                (self.of)(rel).iter(),
+                filter.as_ref(),
+                self.field,
+                &p,
+                wants_count(&q),
+            );
+            let select = select_list(&q);
+            let value = pg
+                .items
+                .iter()
+                .map(|x| apply_select((self.render)(w, x, ctx.include_unknown), select.as_deref()))
+                .collect();
+            let next = graph_next(
+                &s.config.base,
+                &format!("{PREFIX}{REL_PATH}/{id}/{}", self.segment),
+                &q,
+                pg.next_offset,
+            );
+            Ok(collection(
+                context(
+                    &s.config.base,
+                    &format!("delegatedAdminRelationships('{id}')/{}", self.segment),
+                ),
+                value,
+                next,
+                pg.total,
+            ))
+        })())
+    }
+
+    /// `GET .../{id}/{segment}/{childId}`.
+    fn get(
+        &self,
+        s: &AppState,
+        ctx: &ReqCtx,
+        headers: &HeaderMap,
+        id: &str,
+        child_id: &str,
+    ) -> Response {
+        let now = s.now();
+        let core = s.lock();
+        done((|| {
+            gdap_caller(&core, headers, now, ctx, false)?;
+            let w = &core.world;
+            let (_, rel) = rel_by_id(w, id, ctx)?;
+            let x = self.find(rel, child_id, ctx)?;
+            Ok(entity(
+                StatusCode::OK,
+                (self.render)(w, x, ctx.include_unknown),
+                self.entity_context(&s.config.base, id),
+                None,
+            ))
+        })())
+    }
+}
+
+const REQUESTS: Children<RelRequest> = Children {
+    segment: "requests",
+    what: "request",
+    type_name: "microsoft.graph.delegatedAdminRelationshipRequest",
+    filterable: &["action", "status", "id"],
+    of: |r| &r.requests,
+    id: |x| &x.id,
+    field: |x, f| {
+        if f.eq_ignore_ascii_case("action") {
+            Some(x.action.clone())
+        } else if f.eq_ignore_ascii_case("status") {
+            Some(x.status.clone())
+        } else {
+            Some(x.id.clone())
+        }
+    },
+    render: render_request,
+};
+
+const OPERATIONS: Children<Operation> = Children {
+    segment: "operations",
+    what: "operation",
+    type_name: "microsoft.graph.delegatedAdminRelationshipOperation",
+    filterable: &["status", "operationType", "id"],
+    of: |r| &r.operations,
+    id: |x| &x.id,
+    field: |x, f| {
+        if f.eq_ignore_ascii_case("status") {
+            Some(x.status.clone())
+        } else if f.eq_ignore_ascii_case("operationType") {
+            Some(x.operation_type.clone())
+        } else {
+            Some(x.id.clone())
+        }
+    },
+    render: render_operation,
+};
+
+const ASSIGNMENTS: Children<Assignment> = Children {
+    segment: "accessAssignments",
+    what: "accessAssignment",
+    type_name: "microsoft.graph.delegatedAdminAccessAssignment",
+    filterable: &["status", "accessContainer/accessContainerId", "id"],
+    of: |r| &r.assignments,
+    id: |a| &a.id,
+    field: |a, f| {
+        if f.eq_ignore_ascii_case("status") {
+            Some(a.status.clone())
+        } else if f.eq_ignore_ascii_case("id") {
+            Some(a.id.clone())
+        } else {
+            Some(a.group_id.clone())
+        }
+    },
+    render: render_assignment,
+};
+
+/// Schedules `ev` after the propagation delay, applying it at once when there is none.
+fn after_propagation(w: &mut World, s: &AppState, now: Ms, ev: Event) {
+    w.schedule(now + s.config.propagation_delay, ev);
+    if s.config.propagation_delay == 0 {
+        w.tick(now);
+    }
+}
+
+/// A 202 pointing at operation `op_id` of relationship `rel_id`, with the poll interval.
+fn operation_accepted(s: &AppState, resp: Response, rel_id: &str, op_id: &str) -> Response {
+    let loc = OPERATIONS.location(&s.config.base, rel_id, op_id);
+    let resp = with_header(resp, "location", &loc);
+    with_header(resp, "retry-after", &retry_after_secs(s).to_string())
+}
+
+/// Moves relationship `seq` to `status` with a new ETag; the relationship, for further changes.
+fn set_rel_status<'w>(
+    w: &'w mut World,
+    seq: u64,
+    status: &str,
+    now: Ms,
+) -> Option<&'w mut Relationship> {
+    let etag = w.next_etag();
+    let rm = w.relationships.get_mut(&seq)?;
+    rm.status = status.into();
+    rm.last_modified = now;
+    rm.etag = etag;
+    Some(rm)
+}
+
 fn check_if_match(headers: &HeaderMap, etag: &str, ctx: &ReqCtx) -> Result<(), Response> {
     match header_str(headers, "if-match").map(str::trim) {
         None | Some("") => Err(bad_request(
@@ -280,17 +511,6 @@ fn check_if_match(headers: &HeaderMap, etag: &str, ctx: &ReqCtx) -> Result<(), R
             "The If-Match header value does not match the current ETag of the resource.",
             ctx,
         )),
-    }
-}
-
-fn entity(status: StatusCode, mut v: Value, ctx_url: String, location: Option<&str>) -> Response {
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("@odata.context".into(), json!(ctx_url));
-    }
-    let resp = graph_json(status, &v);
-    match location {
-        Some(l) => with_header(resp, "location", l),
-        None => resp,
     }
 }
 
@@ -547,10 +767,7 @@ pub(crate) async fn get_relationship(
         gdap_caller(&core, &headers, now, &ctx, false)?;
         let q = Query::parse(raw.as_deref());
         let w = &core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let Some(rel) = w.relationships.get(&seq) else {
-            return Err(not_found("delegatedAdminRelationship", &id, &ctx));
-        };
+        let (_, rel) = rel_by_id(w, &id, &ctx)?;
         let v = apply_select(
             render_rel(w, rel, ctx.include_unknown),
             select_list(&q).as_deref(),
@@ -673,9 +890,7 @@ fn create_relationship_inner(
     if let Some(t) = customer_idx {
         w.set_customer(seq, t);
     }
-    let Some(rel) = w.relationships.get(&seq) else {
-        return Err(not_found("delegatedAdminRelationship", &id, ctx));
-    };
+    let rel = stored_rel(w, seq, &id, ctx)?;
     let location = format!("{}{PREFIX}{REL_PATH}/{id}", s.config.base);
     let v = render_rel(w, rel, ctx.include_unknown);
     Ok(entity(
@@ -712,10 +927,8 @@ fn update_relationship_inner(
 ) -> R {
     gdap_caller(core, headers, now, ctx, true)?;
     let w = &mut core.world;
-    let seq = find_rel(w, id, ctx)?;
-    let Some(rel) = w.relationships.get(&seq).cloned() else {
-        return Err(not_found("delegatedAdminRelationship", id, ctx));
-    };
+    let (seq, rel) = rel_by_id(w, id, ctx)?;
+    let rel = rel.clone();
     check_if_match(headers, &rel.etag, ctx)?;
     let v = parse_body(body, ctx)?;
     let ctx_url = context(&s.config.base, "delegatedAdminRelationships/$entity");
@@ -777,9 +990,7 @@ fn update_relationship_inner(
             if let Some(t) = new_customer {
                 w.set_customer(seq, t);
             }
-            let Some(rel) = w.relationships.get(&seq) else {
-                return Err(not_found("delegatedAdminRelationship", id, ctx));
-            };
+            let rel = stored_rel(w, seq, id, ctx)?;
             Ok(entity(
                 StatusCode::OK,
                 render_rel(w, rel, ctx.include_unknown),
@@ -854,28 +1065,21 @@ fn update_relationship_inner(
                         etag,
                     });
                 }
-                let at = now + s.config.propagation_delay;
-                w.schedule(
-                    at,
+                after_propagation(
+                    w,
+                    s,
+                    now,
                     Event::RelationshipUpdated {
                         rel: seq,
                         operation: op_id.clone(),
                         roles,
                     },
                 );
-                if s.config.propagation_delay == 0 {
-                    w.tick(now);
-                }
-                let loc = format!(
-                    "{}{PREFIX}{REL_PATH}/{}/operations/{op_id}",
-                    s.config.base, rel.id
-                );
-                let resp = StatusCode::ACCEPTED.into_response();
-                let resp = with_header(resp, "location", &loc);
-                return Ok(with_header(
-                    resp,
-                    "retry-after",
-                    &retry_after_secs(s).to_string(),
+                return Ok(operation_accepted(
+                    s,
+                    StatusCode::ACCEPTED.into_response(),
+                    &rel.id,
+                    &op_id,
                 ));
             }
             if let Some(a) = auto
@@ -888,9 +1092,7 @@ fn update_relationship_inner(
                     rm.etag = etag;
                 }
             }
-            let Some(rel) = w.relationships.get(&seq) else {
-                return Err(not_found("delegatedAdminRelationship", id, ctx));
-            };
+            let rel = stored_rel(w, seq, id, ctx)?;
             Ok(entity(
                 StatusCode::OK,
                 render_rel(w, rel, ctx.include_unknown),
@@ -917,10 +1119,8 @@ pub(crate) async fn delete_relationship(
     done((|| {
         gdap_caller(&core, &headers, now, &ctx, true)?;
         let w = &mut core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let Some(rel) = w.relationships.get(&seq).cloned() else {
-            return Err(not_found("delegatedAdminRelationship", &id, &ctx));
-        };
+        let (seq, rel) = rel_by_id(w, &id, &ctx)?;
+        let rel = rel.clone();
         check_if_match(&headers, &rel.etag, &ctx)?;
         if rel.status != "created" {
             return Err(bad_request(
@@ -950,61 +1150,7 @@ pub(crate) async fn list_requests(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let now = s.now();
-    let core = s.lock();
-    done((|| {
-        gdap_caller(&core, &headers, now, &ctx, false)?;
-        let q = Query::parse(raw.as_deref());
-        let w = &core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let Some(rel) = w.relationships.get(&seq) else {
-            return Err(not_found("delegatedAdminRelationship", &id, &ctx));
-        };
-        let filter = read_filter(
-            &q,
-            &["action", "status", "id"],
-            "microsoft.graph.delegatedAdminRelationshipRequest",
-            &ctx,
-        )?;
-        let p = read_paging(&q, 300, 300, &ctx)?;
-        let get = |x: &RelRequest, f: &str| -> Option<String> {
-            if f.eq_ignore_ascii_case("action") {
-                Some(x.action.clone())
-            } else if f.eq_ignore_ascii_case("status") {
-                Some(x.status.clone())
-            } else {
-                Some(x.id.clone())
-            }
-        };
-        let pg = page(
-            rel.requests.iter(),
-            filter.as_ref(),
-            get,
-            &p,
-            wants_count(&q),
-        );
-        let select = select_list(&q);
-        let value = pg
-            .items
-            .iter()
-            .map(|x| apply_select(render_request(w, x, ctx.include_unknown), select.as_deref()))
-            .collect();
-        let next = graph_next(
-            &s.config.base,
-            &format!("{PREFIX}{REL_PATH}/{id}/requests"),
-            &q,
-            pg.next_offset,
-        );
-        Ok(collection(
-            context(
-                &s.config.base,
-                &format!("delegatedAdminRelationships('{id}')/requests"),
-            ),
-            value,
-            next,
-            pg.total,
-        ))
-    })())
+    REQUESTS.list(&s, &ctx, &headers, &id, raw.as_deref())
 }
 
 /// `GET .../{id}/requests/{requestId}`.
@@ -1014,32 +1160,7 @@ pub(crate) async fn get_request(
     headers: HeaderMap,
     Path((id, req_id)): Path<(String, String)>,
 ) -> Response {
-    let now = s.now();
-    let core = s.lock();
-    done((|| {
-        gdap_caller(&core, &headers, now, &ctx, false)?;
-        let w = &core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let rel = w
-            .relationships
-            .get(&seq)
-            .ok_or_else(|| not_found("delegatedAdminRelationship", &id, &ctx))?;
-        let x = rel
-            .requests
-            .iter()
-            .find(|x| x.id.eq_ignore_ascii_case(&req_id))
-            .ok_or_else(|| not_found("request", &req_id, &ctx))?;
-        let ctx_url = context(
-            &s.config.base,
-            &format!("delegatedAdminRelationships('{id}')/requests/$entity"),
-        );
-        Ok(entity(
-            StatusCode::OK,
-            render_request(w, x, ctx.include_unknown),
-            ctx_url,
-            None,
-        ))
-    })())
+    REQUESTS.get(&s, &ctx, &headers, &id, &req_id)
 }
 
 /// `POST .../{id}/requests` (`lockForApproval`, `terminate`, `approve`, `reject`).
@@ -1069,10 +1190,8 @@ fn create_request_inner(
     gdap_caller(core, headers, now, ctx, true)?;
     let v = parse_body(body, ctx)?;
     let w = &mut core.world;
-    let seq = find_rel(w, id, ctx)?;
-    let Some(rel) = w.relationships.get(&seq).cloned() else {
-        return Err(not_found("delegatedAdminRelationship", id, ctx));
-    };
+    let (seq, rel) = rel_by_id(w, id, ctx)?;
+    let rel = rel.clone();
     let Some(action) = v.get("action").and_then(Value::as_str) else {
         return Err(bad_request("The action property is required.", ctx));
     };
@@ -1090,12 +1209,7 @@ fn create_request_inner(
             if rel.status != "created" {
                 return Err(state_err("created"));
             }
-            let etag = w.next_etag();
-            if let Some(rm) = w.relationships.get_mut(&seq) {
-                rm.status = "approvalPending".into();
-                rm.last_modified = now;
-                rm.etag = etag;
-            }
+            set_rel_status(w, seq, "approvalPending", now);
             if let Some(d) = s.config.auto_approve_after {
                 w.schedule(now + d, Event::AutoApprove { rel: seq });
                 if d == 0 {
@@ -1107,19 +1221,8 @@ fn create_request_inner(
             if rel.status != "active" {
                 return Err(state_err("active"));
             }
-            let etag = w.next_etag();
-            if let Some(rm) = w.relationships.get_mut(&seq) {
-                rm.status = "terminationRequested".into();
-                rm.last_modified = now;
-                rm.etag = etag;
-            }
-            w.schedule(
-                now + s.config.propagation_delay,
-                Event::Terminated { rel: seq },
-            );
-            if s.config.propagation_delay == 0 {
-                w.tick(now);
-            }
+            set_rel_status(w, seq, "terminationRequested", now);
+            after_propagation(w, s, now, Event::Terminated { rel: seq });
         }
         "approve" | "reject" => {
             let pending = rel
@@ -1145,14 +1248,10 @@ fn create_request_inner(
                 }
                 w.activate(seq, now);
             } else {
-                let etag = w.next_etag();
-                if let Some(rm) = w.relationships.get_mut(&seq) {
-                    rm.status = "terminated".into();
-                    rm.last_modified = now;
-                    rm.etag = etag;
-                    if let Some(res) = rm.reseller.as_mut() {
-                        res.is_partner_consent_pending = false;
-                    }
+                if let Some(res) =
+                    set_rel_status(w, seq, "terminated", now).and_then(|rm| rm.reseller.as_mut())
+                {
+                    res.is_partner_consent_pending = false;
                 }
             }
         }
@@ -1178,18 +1277,11 @@ fn create_request_inner(
     if let Some(rm) = w.relationships.get_mut(&seq) {
         rm.requests.push(stored);
     }
-    let loc = format!(
-        "{}{PREFIX}{REL_PATH}/{}/requests/{req_id}",
-        s.config.base, rel.id
-    );
-    let ctx_url = context(
-        &s.config.base,
-        &format!("delegatedAdminRelationships('{}')/requests/$entity", rel.id),
-    );
+    let loc = REQUESTS.location(&s.config.base, &rel.id, &req_id);
     Ok(entity(
         StatusCode::CREATED,
         render_request(w, &shown, ctx.include_unknown),
-        ctx_url,
+        REQUESTS.entity_context(&s.config.base, &rel.id),
         Some(&loc),
     ))
 }
@@ -1204,67 +1296,7 @@ pub(crate) async fn list_operations(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let now = s.now();
-    let core = s.lock();
-    done((|| {
-        gdap_caller(&core, &headers, now, &ctx, false)?;
-        let q = Query::parse(raw.as_deref());
-        let w = &core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let rel = w
-            .relationships
-            .get(&seq)
-            .ok_or_else(|| not_found("delegatedAdminRelationship", &id, &ctx))?;
-        let filter = read_filter(
-            &q,
-            &["status", "operationType", "id"],
-            "microsoft.graph.delegatedAdminRelationshipOperation",
-            &ctx,
-        )?;
-        let p = read_paging(&q, 300, 300, &ctx)?;
-        let get = |x: &Operation, f: &str| -> Option<String> {
-            if f.eq_ignore_ascii_case("status") {
-                Some(x.status.clone())
-            } else if f.eq_ignore_ascii_case("operationType") {
-                Some(x.operation_type.clone())
-            } else {
-                Some(x.id.clone())
-            }
-        };
-        let pg = page(
-            rel.operations.iter(),
-            filter.as_ref(),
-            get,
-            &p,
-            wants_count(&q),
-        );
-        let select = select_list(&q);
-        let value = pg
-            .items
-            .iter()
-            .map(|x| {
-                apply_select(
-                    render_operation(w, x, ctx.include_unknown),
-                    select.as_deref(),
-                )
-            })
-            .collect();
-        let next = graph_next(
-            &s.config.base,
-            &format!("{PREFIX}{REL_PATH}/{id}/operations"),
-            &q,
-            pg.next_offset,
-        );
-        Ok(collection(
-            context(
-                &s.config.base,
-                &format!("delegatedAdminRelationships('{id}')/operations"),
-            ),
-            value,
-            next,
-            pg.total,
-        ))
-    })())
+    OPERATIONS.list(&s, &ctx, &headers, &id, raw.as_deref())
 }
 
 /// `GET .../{id}/operations/{operationId}`.
@@ -1279,16 +1311,8 @@ pub(crate) async fn get_operation(
     done((|| {
         gdap_caller(&core, &headers, now, &ctx, false)?;
         let w = &core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let rel = w
-            .relationships
-            .get(&seq)
-            .ok_or_else(|| not_found("delegatedAdminRelationship", &id, &ctx))?;
-        let o = rel
-            .operations
-            .iter()
-            .find(|o| o.id.eq_ignore_ascii_case(&op_id))
-            .ok_or_else(|| not_found("operation", &op_id, &ctx))?;
+        let (_, rel) = rel_by_id(w, &id, &ctx)?;
+        let o = OPERATIONS.find(rel, &op_id, &ctx)?;
         let ctx_url = context(&s.config.base, "operations/$entity");
         let resp = entity(
             StatusCode::OK,
@@ -1314,67 +1338,7 @@ pub(crate) async fn list_assignments(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let now = s.now();
-    let core = s.lock();
-    done((|| {
-        gdap_caller(&core, &headers, now, &ctx, false)?;
-        let q = Query::parse(raw.as_deref());
-        let w = &core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let rel = w
-            .relationships
-            .get(&seq)
-            .ok_or_else(|| not_found("delegatedAdminRelationship", &id, &ctx))?;
-        let filter = read_filter(
-            &q,
-            &["status", "accessContainer/accessContainerId", "id"],
-            "microsoft.graph.delegatedAdminAccessAssignment",
-            &ctx,
-        )?;
-        let p = read_paging(&q, 300, 300, &ctx)?;
-        let get = |a: &Assignment, f: &str| -> Option<String> {
-            if f.eq_ignore_ascii_case("status") {
-                Some(a.status.clone())
-            } else if f.eq_ignore_ascii_case("id") {
-                Some(a.id.clone())
-            } else {
-                Some(a.group_id.clone())
-            }
-        };
-        let pg = page(
-            rel.assignments.iter(),
-            filter.as_ref(),
-            get,
-            &p,
-            wants_count(&q),
-        );
-        let select = select_list(&q);
-        let value = pg
-            .items
-            .iter()
-            .map(|a| {
-                apply_select(
-                    render_assignment(w, a, ctx.include_unknown),
-                    select.as_deref(),
-                )
-            })
-            .collect();
-        let next = graph_next(
-            &s.config.base,
-            &format!("{PREFIX}{REL_PATH}/{id}/accessAssignments"),
-            &q,
-            pg.next_offset,
-        );
-        Ok(collection(
-            context(
-                &s.config.base,
-                &format!("delegatedAdminRelationships('{id}')/accessAssignments"),
-            ),
-            value,
-            next,
-            pg.total,
-        ))
-    })())
+    ASSIGNMENTS.list(&s, &ctx, &headers, &id, raw.as_deref())
 }
 
 /// `GET .../{id}/accessAssignments/{assignmentId}`.
@@ -1384,32 +1348,7 @@ pub(crate) async fn get_assignment(
     headers: HeaderMap,
     Path((id, aid)): Path<(String, String)>,
 ) -> Response {
-    let now = s.now();
-    let core = s.lock();
-    done((|| {
-        gdap_caller(&core, &headers, now, &ctx, false)?;
-        let w = &core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let rel = w
-            .relationships
-            .get(&seq)
-            .ok_or_else(|| not_found("delegatedAdminRelationship", &id, &ctx))?;
-        let a = rel
-            .assignments
-            .iter()
-            .find(|a| a.id.eq_ignore_ascii_case(&aid))
-            .ok_or_else(|| not_found("accessAssignment", &aid, &ctx))?;
-        let ctx_url = context(
-            &s.config.base,
-            &format!("delegatedAdminRelationships('{id}')/accessAssignments/$entity"),
-        );
-        Ok(entity(
-            StatusCode::OK,
-            render_assignment(w, a, ctx.include_unknown),
-            ctx_url,
-            None,
-        ))
-    })())
+    ASSIGNMENTS.get(&s, &ctx, &headers, &id, &aid)
 }
 
 /// `POST .../{id}/accessAssignments`.
@@ -1439,10 +1378,8 @@ fn create_assignment_inner(
     gdap_caller(core, headers, now, ctx, true)?;
     let v = parse_body(body, ctx)?;
     let w = &mut core.world;
-    let seq = find_rel(w, id, ctx)?;
-    let Some(rel) = w.relationships.get(&seq).cloned() else {
-        return Err(not_found("delegatedAdminRelationship", id, ctx));
-    };
+    let (seq, rel) = rel_by_id(w, id, ctx)?;
+    let rel = rel.clone();
     let container = v
         .get("accessContainer")
         .ok_or_else(|| bad_request("The accessContainer property is required.", ctx))?;
@@ -1525,17 +1462,8 @@ fn create_assignment_inner(
             assignment: aid.clone(),
         },
     );
-    let loc = format!(
-        "{}{PREFIX}{REL_PATH}/{}/accessAssignments/{aid}",
-        s.config.base, rel.id
-    );
-    let ctx_url = context(
-        &s.config.base,
-        &format!(
-            "delegatedAdminRelationships('{}')/accessAssignments/$entity",
-            rel.id
-        ),
-    );
+    let loc = ASSIGNMENTS.location(&s.config.base, &rel.id, &aid);
+    let ctx_url = ASSIGNMENTS.entity_context(&s.config.base, &rel.id);
     // The create response always shows `pending`, even with a zero propagation delay.
     let body = render_assignment(w, &a, ctx.include_unknown);
     if s.config.propagation_delay == 0 {
@@ -1572,16 +1500,9 @@ fn update_assignment_inner(
 ) -> R {
     gdap_caller(core, headers, now, ctx, true)?;
     let w = &mut core.world;
-    let seq = find_rel(w, id, ctx)?;
-    let Some(rel) = w.relationships.get(&seq).cloned() else {
-        return Err(not_found("delegatedAdminRelationship", id, ctx));
-    };
-    let a = rel
-        .assignments
-        .iter()
-        .find(|a| a.id.eq_ignore_ascii_case(aid))
-        .cloned()
-        .ok_or_else(|| not_found("accessAssignment", aid, ctx))?;
+    let (seq, rel) = rel_by_id(w, id, ctx)?;
+    let rel = rel.clone();
+    let a = ASSIGNMENTS.find(&rel, aid, ctx)?.clone();
     check_if_match(headers, &a.etag, ctx)?;
     let v = parse_body(body, ctx)?;
     if v.get("accessContainer").is_some_and(|c| !c.is_null()) {
@@ -1609,13 +1530,7 @@ fn update_assignment_inner(
             ctx,
         ));
     }
-    let ctx_url = context(
-        &s.config.base,
-        &format!(
-            "delegatedAdminRelationships('{}')/accessAssignments/$entity",
-            rel.id
-        ),
-    );
+    let ctx_url = ASSIGNMENTS.entity_context(&s.config.base, &rel.id);
     let same = roles.len() == a.roles.len() && roles.iter().all(|x| a.roles.contains(x));
     if same {
         return Ok(entity(
@@ -1641,8 +1556,10 @@ fn update_assignment_inner(
     if let Some(rm) = w.relationships.get_mut(&seq) {
         rm.operations.push(op);
     }
-    w.schedule(
-        now + s.config.propagation_delay,
+    after_propagation(
+        w,
+        s,
+        now,
         Event::AssignmentUpdated {
             rel: seq,
             assignment: a.id.clone(),
@@ -1650,19 +1567,11 @@ fn update_assignment_inner(
             roles,
         },
     );
-    if s.config.propagation_delay == 0 {
-        w.tick(now);
-    }
-    let loc = format!(
-        "{}{PREFIX}{REL_PATH}/{}/operations/{op_id}",
-        s.config.base, rel.id
-    );
-    let resp = graph_json(StatusCode::ACCEPTED, &json!({}));
-    let resp = with_header(resp, "location", &loc);
-    Ok(with_header(
-        resp,
-        "retry-after",
-        &retry_after_secs(s).to_string(),
+    Ok(operation_accepted(
+        s,
+        graph_json(StatusCode::ACCEPTED, &json!({})),
+        &rel.id,
+        &op_id,
     ))
 }
 
@@ -1678,18 +1587,8 @@ pub(crate) async fn delete_assignment(
     done((|| {
         gdap_caller(&core, &headers, now, &ctx, true)?;
         let w = &mut core.world;
-        let seq = find_rel(w, &id, &ctx)?;
-        let rel = w
-            .relationships
-            .get(&seq)
-            .cloned()
-            .ok_or_else(|| not_found("delegatedAdminRelationship", &id, &ctx))?;
-        let a = rel
-            .assignments
-            .iter()
-            .find(|a| a.id.eq_ignore_ascii_case(&aid))
-            .cloned()
-            .ok_or_else(|| not_found("accessAssignment", &aid, &ctx))?;
+        let (seq, rel) = rel_by_id(w, &id, &ctx)?;
+        let a = ASSIGNMENTS.find(rel, &aid, &ctx)?.clone();
         check_if_match(&headers, &a.etag, &ctx)?;
         if matches!(a.status.as_str(), "deleting" | "deleted") {
             return Err(bad_request(
@@ -1705,16 +1604,15 @@ pub(crate) async fn delete_assignment(
             am.last_modified = now;
             am.etag = etag;
         }
-        w.schedule(
-            now + s.config.propagation_delay,
+        after_propagation(
+            w,
+            &s,
+            now,
             Event::AssignmentDeleted {
                 rel: seq,
                 assignment: a.id.clone(),
             },
         );
-        if s.config.propagation_delay == 0 {
-            w.tick(now);
-        }
         Ok(StatusCode::NO_CONTENT.into_response())
     })())
 }
