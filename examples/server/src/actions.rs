@@ -1,25 +1,30 @@
-//! The write actions on one tenant (onboard, migrate, refresh email permissions).
+//! The write actions on tenants (onboard, migrate, refresh email permissions), run by
+//! `gdap-onboard`'s [`Orchestrator`](gdap_onboard::Orchestrator) workflows over the real
+//! clients and the server's `SqliteStore` (tenant records + journal).
 //!
-//! Interim implementation over the ports until `gdap-onboard`'s own onboarding workflows land on
-//! main: check-then-write, so a repeated run (a resumed job) writes nothing twice:
-//! 1. the app's service principal in the customer tenant is looked up first; only when it is
-//!    absent is the Partner Center (CPV) consent created, and a duplicate answer counts as done;
-//! 2. the tenant record is marked onboarded through Partner Center;
-//! 3. the last synced row is updated so the table shows the new state at once.
-//!
-//! Each step is journalled (`Started`, then `Changed`/`Passed`/`Failed`) under the job's run id.
+//! The workflows check before each write, write only what is missing and read everything back;
+//! a tenant is reported done (`verified`) only when every step ended `passed` / `changed`. This
+//! module adds what the server needs around them: the run options from the connection, the
+//! single-tenant routes' answers, and keeping the saved table in step with the records the
+//! workflows wrote.
 
+use axum::Json;
+use axum::response::{IntoResponse, Response};
 use gdap_core::TenantId;
-use gdap_onboard::directory::{AppConsent, ConsentGrant};
-use gdap_onboard::manifest::microsoft_graph;
-use gdap_onboard::ports::{AccessPath, JournalEntry, StepOutcome};
-use gdap_onboard::tenant::{OnboardedVia, Protection};
 use gdap_onboard::{
-    EmailPerms, ManagedTenant, OnboardError, Operation, PortErrorKind, TenantRecord, TenantStatus,
+    BatchRun, ManagedTenant, OnboardOptions, RunControl, RunKind, TenantOutcome, TenantReport,
+    TenantStore as _,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use crate::app::AppState;
 use crate::cloud::Connected;
+use crate::error::ApiError;
+use crate::jobs::explain_ctx;
+
+/// The response header naming the journal run of a single-tenant action.
+pub(crate) const RUN_ID_HEADER: &str = "x-gdap-run-id";
 
 /// Serializes updates of the last synced table.
 static ROWS_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -38,11 +43,7 @@ pub(crate) enum Action {
 
 impl Action {
     pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Action::Onboard => "onboard",
-            Action::Migrate => "migrate",
-            Action::RefreshEmail => "refreshEmail",
-        }
+        self.kind().as_str()
     }
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
@@ -53,200 +54,168 @@ impl Action {
             _ => None,
         }
     }
-}
 
-fn store_err(t: TenantId) -> impl Fn(gdap_onboard::PortError) -> OnboardError {
-    move |e| OnboardError::classify(Operation::Store, Some(t), e)
-}
-
-async fn journal(
-    c: &Connected,
-    run: &str,
-    t: TenantId,
-    step: &str,
-    outcome: StepOutcome,
-    detail: &str,
-) {
-    let ports = c.orchestrator.ports();
-    let entry = JournalEntry::new(run, t, step, outcome, detail, ports.clock.now());
-    if let Err(e) = ports.journal.append(&entry).await {
-        tracing::warn!(error = %e, run, tenant = %t, step, "journal append failed");
+    /// The workflow.
+    pub(crate) fn kind(self) -> RunKind {
+        match self {
+            Action::Onboard => RunKind::Onboard,
+            Action::Migrate => RunKind::Migrate,
+            Action::RefreshEmail => RunKind::RefreshEmail,
+        }
     }
 }
 
-/// Runs `action` on `tenant`; returns a short detail for people.
-pub(crate) async fn run(
+/// The options of a run over `c`, or 409 `noSecurityGroup`.
+pub(crate) fn options(c: &Connected, concurrency: usize) -> Result<OnboardOptions, ApiError> {
+    c.options(concurrency).ok_or_else(|| {
+        ApiError::conflict(
+            "noSecurityGroup",
+            "No partner security group is configured: onboarding assigns it to each customer's GDAP relationship.",
+        )
+        .with_steps([
+            "Start the server with --security-group <GUID> (or GDAP_SECURITY_GROUP): a security group of your partner tenant that your user is a member of (e.g. AdminAgents).",
+        ])
+    })
+}
+
+/// A short line for people: the outcome and how many steps wrote something.
+pub(crate) fn summary(report: &TenantReport) -> String {
+    use gdap_onboard::StepStatus;
+    let changed = report
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Changed)
+        .count();
+    let passed = report
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Passed)
+        .count();
+    match report.outcome {
+        TenantOutcome::Verified => {
+            format!("verified: {changed} steps wrote, {passed} already in place")
+        }
+        TenantOutcome::Blocked => match (report.stopped_at(), report.error()) {
+            (Some(step), Some(e)) => format!("blocked at {}: {}", step.as_str(), e.message),
+            (Some(step), None) => format!("blocked at {}", step.as_str()),
+            _ => "blocked".to_owned(),
+        },
+        TenantOutcome::Skipped => report.steps.first().map_or_else(
+            || "skipped".to_owned(),
+            |s| format!("skipped: {}", s.detail),
+        ),
+        TenantOutcome::Cancelled => "interrupted; resumes at the next start".to_owned(),
+        _ => "unknown outcome".to_owned(),
+    }
+}
+
+/// Brings the saved rows of `tenants` in line with their records (Status, Legacy, Email Perms,
+/// Actions), so the table shows what the workflows recorded without a new sync.
+pub(crate) async fn refresh_rows(state: &AppState, tenants: &[TenantId]) {
+    if tenants.is_empty() {
+        return;
+    }
+    let _rows_guard = ROWS_LOCK.lock().await;
+    let result: Result<(), gdap_onboard::PortError> = async {
+        let mut rows = state.store.load_rows().await?;
+        let mut changed = false;
+        for t in tenants {
+            let Some(record) = state.store.get_record(t).await? else {
+                continue;
+            };
+            if let Some(r) = rows.iter_mut().find(|r| r.tenant_id == *t) {
+                r.status = record.status();
+                r.legacy = record.is_legacy();
+                r.email_perms = record.email_perms_column();
+                r.actions = ManagedTenant::actions_for(
+                    &r.gdap,
+                    r.status,
+                    r.legacy,
+                    r.email_perms,
+                    r.is_own_partner_tenant,
+                );
+                changed = true;
+            }
+        }
+        if changed {
+            state.store.save_rows(&rows).await?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot update the saved table; the next sync will");
+    }
+}
+
+/// A single-tenant action: the workflow for `tenant` as a batch of one (journaled under
+/// `single-{uuid}`, in the `x-gdap-run-id` header), answered with its `TenantReport` — 200
+/// when verified (or skipped), else `{"error": <catalogue entry of the failed step>, "report"}`
+/// with the row's status (409 / 422 / 401, see [`ApiError::from_entry`]).
+pub(crate) async fn run_single(
+    state: &AppState,
     c: &Connected,
     action: Action,
-    run_id: &str,
     tenant: TenantId,
-) -> Result<String, OnboardError> {
-    let ports = c.orchestrator.ports();
-    let record = ports
-        .store
-        .get_record(&tenant)
-        .await
-        .map_err(store_err(tenant))?;
-    let rows = ports.store.load_rows().await.map_err(store_err(tenant))?;
-    let row = rows.iter().find(|r| r.tenant_id == tenant);
-    let onboarded_pc = record.as_ref().is_some_and(|r| {
-        r.onboarded_via == Some(OnboardedVia::PartnerCenter) && r.status().is_onboarded()
-    });
-    match action {
-        Action::Onboard => {
-            if onboarded_pc {
-                return Ok("already onboarded through Partner Center".to_owned());
-            }
-            if let Some(row) = row
-                && !row.gdap.is_ready()
-            {
-                return Err(OnboardError::MissingGdapPermissions {
-                    tenant,
-                    missing: row.gdap.missing().to_vec(),
-                });
-            }
-        }
-        Action::Migrate => {
-            let legacy = record.as_ref().is_some_and(TenantRecord::is_legacy);
-            if onboarded_pc {
-                return Err(OnboardError::AlreadyManagedByPartnerCenter { tenant });
-            }
-            if !legacy {
-                return Err(OnboardError::NoLegacyTenant { tenant });
-            }
-            if let Some(row) = row
-                && !row.gdap.is_ready()
-            {
-                return Err(OnboardError::MigrationMissingGdapPermissions {
-                    tenant,
-                    missing: row.gdap.missing().to_vec(),
-                });
-            }
-        }
-        Action::RefreshEmail => {
-            if !onboarded_pc {
-                return Err(OnboardError::RefreshRequiresPartnerCenter { tenant });
-            }
-        }
-    }
-
-    // Consent: check, then write.
-    journal(c, run_id, tenant, "consent", StepOutcome::Started, "").await;
-    let app = c
+) -> Result<Response, ApiError> {
+    let options = options(c, 1)?;
+    let run = BatchRun::new(action.kind(), vec![tenant], options)
+        .with_run_id(format!("single-{}", uuid::Uuid::new_v4()));
+    let batch = c
         .orchestrator
-        .config()
-        .manifest
-        .as_ref()
-        .map_or(c.client_id, |m| m.application_id);
-    let dir = ports.directories.for_tenant(tenant, AccessPath::Gdap);
-    let present = matches!(dir.find_service_principal(&app).await, Ok(Some(_)));
-    let consent_detail = if present && action != Action::RefreshEmail {
-        journal(
-            c,
-            run_id,
-            tenant,
-            "consent",
-            StepOutcome::Passed,
-            "app already installed",
-        )
-        .await;
-        "app already installed"
-    } else {
-        let consent = AppConsent {
-            application_id: app,
-            display_name: "gdap partner app".to_owned(),
-            grants: vec![ConsentGrant {
-                resource_app_id: microsoft_graph(),
-                scopes: vec![
-                    "User.Read.All".to_owned(),
-                    "Directory.Read.All".to_owned(),
-                    "AuditLog.Read.All".to_owned(),
-                ],
-            }],
-        };
-        match ports.partner_center.create_consent(&tenant, &consent).await {
-            Ok(()) => {
-                journal(
-                    c,
-                    run_id,
-                    tenant,
-                    "consent",
-                    StepOutcome::Changed,
-                    "consent created",
-                )
-                .await;
-                "consent created"
-            }
-            Err(e) if e.kind() == PortErrorKind::AlreadyExists => {
-                journal(
-                    c,
-                    run_id,
-                    tenant,
-                    "consent",
-                    StepOutcome::Passed,
-                    "consent existed",
-                )
-                .await;
-                "consent existed"
-            }
-            Err(e) => {
-                journal(
-                    c,
-                    run_id,
-                    tenant,
-                    "consent",
-                    StepOutcome::Failed,
-                    &e.to_string(),
-                )
-                .await;
-                return Err(OnboardError::classify(Operation::Consent, Some(tenant), e));
-            }
-        }
-    };
-
-    // The record and the table row.
-    let name = row
-        .map(|r| r.display_name.clone())
-        .or_else(|| record.as_ref().and_then(|r| r.display_name.clone()));
-    let mut rec = TenantRecord::onboarded(tenant, OnboardedVia::PartnerCenter)
-        .with_protection(Protection::Monitoring)
-        .with_email_perms(EmailPerms::Ok);
-    if let Some(n) = &name {
-        rec = rec.with_display_name(n.clone());
-    }
-    ports
-        .store
-        .upsert_record(&rec)
+        .run_batch(run, &RunControl::new())
         .await
-        .map_err(store_err(tenant))?;
-    // Read-modify-write of the saved table: one writer at a time.
-    let _rows_guard = ROWS_LOCK.lock().await;
-    let mut rows = ports.store.load_rows().await.map_err(store_err(tenant))?;
-    if let Some(r) = rows.iter_mut().find(|r| r.tenant_id == tenant) {
-        r.legacy = false;
-        r.status = TenantStatus::Monitoring;
-        r.email_perms = EmailPerms::Ok;
-        r.actions = ManagedTenant::actions_for(
-            &r.gdap,
-            r.status,
-            r.legacy,
-            r.email_perms,
-            r.is_own_partner_tenant,
-        );
-        ports
-            .store
-            .save_rows(&rows)
-            .await
-            .map_err(store_err(tenant))?;
+        .map_err(|e| ApiError::from_onboard(&e, &explain_ctx(state, Some(tenant))))?;
+    let Some(report) = batch.tenants.into_iter().find(|r| r.tenant_id == tenant) else {
+        return Err(ApiError::internal(format!("no report for tenant {tenant}")));
+    };
+    tracing::info!(
+        run = %batch.run_id,
+        action = action.as_str(),
+        %tenant,
+        outcome = ?report.outcome,
+        "single-tenant action"
+    );
+    match report.outcome {
+        TenantOutcome::Verified | TenantOutcome::Skipped => {
+            refresh_rows(state, &[tenant]).await;
+            Ok(([(RUN_ID_HEADER, batch.run_id)], Json(report)).into_response())
+        }
+        _ => {
+            let err = match report.error() {
+                Some(entry) => ApiError::from_entry(entry),
+                None => ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "interrupted",
+                    "Interrupted",
+                    "The action was interrupted before it could be verified; run it again.",
+                ),
+            };
+            // The error format of every route, with the report (which steps passed) beside it.
+            Ok((
+                err.status,
+                [(RUN_ID_HEADER, batch.run_id)],
+                Json(json!({ "error": &*err.body, "report": report })),
+            )
+                .into_response())
+        }
     }
-    journal(
-        c,
-        run_id,
-        tenant,
-        "record",
-        StepOutcome::Changed,
-        action.as_str(),
-    )
-    .await;
-    Ok(format!("{}: {consent_detail}", action.as_str()))
+}
+
+/// A dry run (`?dryRun=true` or `{"dryRun": true}`): the workflow's reads only, answered with
+/// `{"dryRun": true, "kind", "plans": [TenantPlan]}` — the writes it would do per tenant, or why
+/// it would stop. Nothing is written, not even the journal.
+pub(crate) async fn plan(
+    state: &AppState,
+    c: &Connected,
+    action: Action,
+    tenants: &[TenantId],
+) -> Result<Response, ApiError> {
+    let options = options(c, state.job_concurrency)?;
+    let plans = c
+        .orchestrator
+        .plan(action.kind(), tenants, &options)
+        .await
+        .map_err(|e| ApiError::from_onboard(&e, &explain_ctx(state, None)))?;
+    Ok(Json(json!({ "dryRun": true, "kind": action.kind(), "plans": plans })).into_response())
 }

@@ -169,55 +169,89 @@ pub(crate) async fn sync(State(state): State<AppState>) -> ApiResult {
     ok(json!({ "tenants": rows, "warnings": warnings }))
 }
 
-async fn run_one(state: &AppState, raw: &str, action: Action) -> ApiResult {
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct SingleBody {
+    /// Plan only: the writes the workflow would do, nothing written.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DryRunQuery {
+    dry_run: Option<bool>,
+}
+
+async fn run_one(
+    state: &AppState,
+    raw: &str,
+    action: Action,
+    q: &DryRunQuery,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
     let t = tenant_id(raw)?;
+    let body: SingleBody = parse_body(headers, body)?.unwrap_or_default();
     let c = connected(state)?;
+    if body.dry_run || q.dry_run == Some(true) {
+        return actions::plan(state, &c, action, &[t]).await;
+    }
     let Some(_guard) = state.locks.try_acquire(t) else {
         return Err(ApiError::conflict(
             "tenantBusy",
             format!("an action is already running for tenant {t}; wait for it to finish"),
         ));
     };
-    let run_id = format!("single-{}", uuid::Uuid::new_v4());
-    match actions::run(&c, action, &run_id, t).await {
-        Ok(detail) => ok(json!({ "tenantId": t, "status": "done", "detail": detail })),
-        Err(e) => Err(ApiError::from_onboard(&e, &explain_ctx(state, Some(t)))),
-    }
+    actions::run_single(state, &c, action, t).await
 }
 
-/// `POST /api/tenants/{id}/onboard`.
+/// `POST /api/tenants/{id}/onboard` (`?dryRun=true` plans only).
 pub(crate) async fn onboard_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<DryRunQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    run_one(&state, &id, Action::Onboard).await
+    run_one(&state, &id, Action::Onboard, &q, &headers, body).await
 }
 
-/// `POST /api/tenants/{id}/migrate`.
+/// `POST /api/tenants/{id}/migrate` (`?dryRun=true` plans only).
 pub(crate) async fn migrate_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<DryRunQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    run_one(&state, &id, Action::Migrate).await
+    run_one(&state, &id, Action::Migrate, &q, &headers, body).await
 }
 
-/// `POST /api/tenants/{id}/refresh-email-perms`.
+/// `POST /api/tenants/{id}/refresh-email-perms` (`?dryRun=true` plans only).
 pub(crate) async fn refresh_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<DryRunQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    run_one(&state, &id, Action::RefreshEmail).await
+    run_one(&state, &id, Action::RefreshEmail, &q, &headers, body).await
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct BatchBody {
     tenant_ids: Vec<String>,
+    /// Plan only (also `?dryRun=true`).
+    #[serde(default)]
+    dry_run: bool,
 }
 
 async fn batch(
     state: &AppState,
     p: &Principal,
+    q: &DryRunQuery,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     action: Action,
@@ -245,34 +279,41 @@ async fn batch(
         .iter()
         .map(|t| tenant_id(t))
         .collect::<Result<Vec<_>, _>>()?;
-    connected(state)?;
+    let c = connected(state)?;
+    if body.dry_run || q.dry_run == Some(true) {
+        let mut seen = std::collections::HashSet::new();
+        let ids: Vec<TenantId> = ids.into_iter().filter(|t| seen.insert(*t)).collect();
+        return actions::plan(state, &c, action, &ids).await;
+    }
     let id = jobs::start(state, action, ids, &p.email).await?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/jobs/{id}"))],
-        Json(json!({ "jobId": id, "status": "running" })),
+        Json(json!({ "jobId": id, "runId": id, "status": "running" })),
     )
         .into_response())
 }
 
-/// `POST /api/onboard`.
+/// `POST /api/onboard` (`?dryRun=true` or `"dryRun": true` plans only).
 pub(crate) async fn onboard_batch(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
+    Query(q): Query<DryRunQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    batch(&state, &p, &headers, body, Action::Onboard).await
+    batch(&state, &p, &q, &headers, body, Action::Onboard).await
 }
 
-/// `POST /api/migrate`.
+/// `POST /api/migrate` (`?dryRun=true` or `"dryRun": true` plans only).
 pub(crate) async fn migrate_batch(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
+    Query(q): Query<DryRunQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    batch(&state, &p, &headers, body, Action::Migrate).await
+    batch(&state, &p, &q, &headers, body, Action::Migrate).await
 }
 
 /// `GET /api/jobs/{id}`.
@@ -289,6 +330,7 @@ pub(crate) async fn job(State(state): State<AppState>, Path(id): Path<String>) -
             "running": count("running"),
             "done": count("done"),
             "failed": count("failed"),
+            "skipped": count("skipped"),
         },
         "items": items,
     }))

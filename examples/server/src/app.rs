@@ -101,6 +101,9 @@ pub(crate) struct Inner {
     pub(crate) locks: TenantLocks,
     pub(crate) tasks: Mutex<JoinSet<()>>,
     pub(crate) stopping: AtomicBool,
+    /// Cancels the running batch runs (graceful shutdown): each tenant finishes its in-flight
+    /// step, is journaled `Cancelled`, and continues at the next start.
+    pub(crate) cancel: gdap_onboard::Cancellation,
     pub(crate) last_sync: Mutex<Option<Instant>>,
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     pub(crate) stale_after: Duration,
@@ -248,6 +251,7 @@ impl RunningServer {
     /// rest is aborted (unfinished jobs resume at next start).
     pub async fn shutdown(mut self, grace: Duration) {
         self.state.stopping.store(true, Ordering::SeqCst);
+        self.state.cancel.cancel();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -359,6 +363,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         locks: TenantLocks::default(),
         tasks: Mutex::new(JoinSet::new()),
         stopping: AtomicBool::new(false),
+        cancel: gdap_onboard::Cancellation::new(),
         last_sync: Mutex::new(None),
         sync_lock: tokio::sync::Mutex::new(()),
         stale_after: config.stale_after,

@@ -9,11 +9,13 @@ use gdap_auth::{
     AppCredentials, Authority, ClientSecretCredential, RefreshTokenCredential, RefreshTokenSink,
     SinkError, TenantRef, scopes,
 };
-use gdap_core::{AppId, TenantId, TokenCredential};
+use std::time::Duration;
+
+use gdap_core::{AppId, SecurityGroupId, TenantId, TokenCredential};
 use gdap_graph::GraphClient;
 use gdap_onboard::adapters::{AuthTokens, GraphDirectories, GraphGdap, PartnerCenterConsents};
 use gdap_onboard::ports::{PartnerAccount, Ports, SystemClock};
-use gdap_onboard::{Links, Orchestrator, OrchestratorConfig};
+use gdap_onboard::{AppManifest, Links, OnboardOptions, Orchestrator, OrchestratorConfig};
 use gdap_partner_center::PartnerCenterClient;
 use gdap_store::SqliteStore;
 use secrecy::SecretString;
@@ -35,6 +37,14 @@ pub struct Endpoints {
     pub client_id: AppId,
     /// The partner app's client secret (a confidential web app).
     pub client_secret: Option<SecretString>,
+    /// The partner security group (the signed-in partner user is a member) that onboarding
+    /// assigns to each customer's GDAP relationship. Without it the write routes answer 409
+    /// `noSecurityGroup`.
+    pub security_group: Option<SecurityGroupId>,
+    /// How often the workflows poll for propagation (first interval; the maximum is 10×).
+    /// `None`: the library's defaults (1 s, up to 15 s). The sandbox propagates in
+    /// milliseconds, so [`Endpoints::of_sandbox`] uses 100 ms.
+    pub poll_interval: Option<Duration>,
 }
 
 impl fmt::Debug for Endpoints {
@@ -44,6 +54,8 @@ impl fmt::Debug for Endpoints {
             .field("graph", &self.graph.as_str())
             .field("partner_center", &self.partner_center.as_str())
             .field("client_id", &self.client_id)
+            .field("security_group", &self.security_group)
+            .field("poll_interval", &self.poll_interval)
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +73,9 @@ impl Endpoints {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("sandbox client id: {e}"))?,
             client_secret: Some(SecretString::from(info.client_secret.clone())),
+            // The sandbox's admin is a member of its GDAP admin groups.
+            security_group: info.admin_group_ids.first().and_then(|id| id.parse().ok()),
+            poll_interval: Some(Duration::from_millis(100)),
         })
     }
 
@@ -102,6 +117,19 @@ pub(crate) struct Connected {
     pub(crate) orchestrator: Orchestrator,
     pub(crate) account: PartnerAccount,
     pub(crate) client_id: AppId,
+    pub(crate) security_group: Option<SecurityGroupId>,
+    pub(crate) poll_interval: Option<Duration>,
+}
+
+impl Connected {
+    /// The options of a write run, `None` without a security group.
+    pub(crate) fn options(&self, concurrency: usize) -> Option<OnboardOptions> {
+        let mut o = OnboardOptions::new(self.security_group?).with_concurrency(concurrency.max(1));
+        if let Some(p) = self.poll_interval {
+            o = o.with_poll(p, p * 10);
+        }
+        Some(o)
+    }
 }
 
 impl fmt::Debug for Connected {
@@ -188,10 +216,15 @@ pub(crate) fn wire(
         journal: store,
     };
     let links = Links::new(Links::default().admin_center, endpoints.authority.clone());
-    let config = OrchestratorConfig::default().with_links(links);
+    // The app installed in customer tenants: its Graph / Exchange / Management API permissions.
+    let config = OrchestratorConfig::default()
+        .with_links(links)
+        .with_manifest(AppManifest::sample_security_app(endpoints.client_id));
     Ok(Connected {
         orchestrator: Orchestrator::new(ports, config),
         account,
         client_id: endpoints.client_id,
+        security_group: endpoints.security_group,
+        poll_interval: endpoints.poll_interval,
     })
 }

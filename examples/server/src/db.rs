@@ -99,6 +99,9 @@ pub(crate) struct JobItemRow {
     pub(crate) status: String,
     pub(crate) detail: Option<String>,
     pub(crate) error: Option<serde_json::Value>,
+    /// The workflow's report for the tenant (`TenantReport` JSON) once it finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) report: Option<serde_json::Value>,
     pub(crate) updated_at: String,
 }
 
@@ -129,6 +132,18 @@ impl ServerDb {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        // Version 2: each job item keeps the workflow's `TenantReport` (JSON).
+        let has_report: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('server_job_items') WHERE name = 'report'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_report {
+            conn.execute_batch(
+                "ALTER TABLE server_job_items ADD COLUMN report TEXT;
+                 UPDATE server_meta SET value = '2' WHERE key = 'schema_version';",
+            )?;
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -331,13 +346,15 @@ impl ServerDb {
         status: &'static str,
         detail: Option<String>,
         error: Option<serde_json::Value>,
+        report: Option<serde_json::Value>,
     ) -> anyhow::Result<()> {
         let now = now_text();
         let error = error.map(|e| e.to_string());
+        let report = report.map(|e| e.to_string());
         self.call(move |c| {
             c.execute(
-                "UPDATE server_job_items SET status = ?3, detail = ?4, error = ?5, updated_at = ?6 WHERE job_id = ?1 AND tenant_id = ?2",
-                params![job, tenant, status, detail, error, now],
+                "UPDATE server_job_items SET status = ?3, detail = ?4, error = ?5, report = ?6, updated_at = ?7 WHERE job_id = ?1 AND tenant_id = ?2",
+                params![job, tenant, status, detail, error, report, now],
             )?;
             c.execute(
                 "UPDATE server_jobs SET updated_at = ?2 WHERE id = ?1",
@@ -376,12 +393,14 @@ impl ServerDb {
                 return Ok(None);
             };
             let mut stmt = c.prepare(
-                "SELECT tenant_id, status, detail, error, updated_at FROM server_job_items WHERE job_id = ?1 ORDER BY position",
+                "SELECT tenant_id, status, detail, error, updated_at, report FROM server_job_items WHERE job_id = ?1 ORDER BY position",
             )?;
             let items = stmt
                 .query_map(params![id], |r| {
                     let error: Option<String> = r.get(3)?;
+                    let report: Option<String> = r.get(5)?;
                     Ok(JobItemRow {
+                        report: report.and_then(|e| serde_json::from_str(&e).ok()),
                         tenant_id: r.get(0)?,
                         status: r.get(1)?,
                         detail: r.get(2)?,
@@ -409,15 +428,15 @@ impl ServerDb {
         .await
     }
 
-    /// The tenants of `job` still to do (pending, or running when the process stopped).
-    pub(crate) async fn open_items(&self, job: String) -> anyhow::Result<Vec<String>> {
+    /// Every item of `job` as (tenant, status), in the order given.
+    pub(crate) async fn item_states(&self, job: String) -> anyhow::Result<Vec<(String, String)>> {
         self.call(move |c| {
             let mut stmt = c.prepare(
-                "SELECT tenant_id FROM server_job_items WHERE job_id = ?1 AND status IN ('pending', 'running') ORDER BY position",
+                "SELECT tenant_id, status FROM server_job_items WHERE job_id = ?1 ORDER BY position",
             )?;
             let rows = stmt
-                .query_map(params![job], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>();
+                .query_map(params![job], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<(String, String)>>>();
             rows
         })
         .await

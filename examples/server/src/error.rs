@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gdap_onboard::{CatalogueKey, ExplainContext, OnboardError};
+use gdap_onboard::{CatalogueEntry, CatalogueKey, ExplainContext, OnboardError};
 use serde::Serialize;
 
 /// The body of an error.
@@ -115,38 +115,64 @@ impl ApiError {
     /// A workflow failure, explained by the catalogue.
     pub(crate) fn from_onboard(e: &OnboardError, ctx: &ExplainContext) -> Self {
         let entry = e.explain(ctx);
-        let status = match entry.key {
-            CatalogueKey::OwnTenantHardDelete => StatusCode::FORBIDDEN,
-            CatalogueKey::SecondPartnerTenant
-            | CatalogueKey::RelationshipAlreadyActive
-            | CatalogueKey::DuplicateDisplayName
-            | CatalogueKey::AlreadyManagedByPartnerCenter
-            | CatalogueKey::NoLegacyTenant
-            | CatalogueKey::RefreshRequiresPartnerCenter => StatusCode::CONFLICT,
-            CatalogueKey::InvalidRequest => StatusCode::BAD_REQUEST,
-            CatalogueKey::GdapPermissionsMissing
-            | CatalogueKey::MigrationMissingGdapPermissions => StatusCode::UNPROCESSABLE_ENTITY,
-            CatalogueKey::AuthorizationRevoked
-            | CatalogueKey::SessionExpired
-            | CatalogueKey::MfaRequired => StatusCode::UNAUTHORIZED,
-            _ if e.is_retryable() => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_GATEWAY,
-        };
+        let status = status_of(entry.key).unwrap_or(if e.is_retryable() {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::BAD_GATEWAY
+        });
+        Self {
+            status,
+            body: Box::new(ErrorBody::from_entry(&entry)),
+        }
+    }
+
+    /// A tenant a write workflow stopped for: the catalogue entry of the failed step. 409 or
+    /// 422 (or 401 for the sign-in rows) by the catalogue row; any other row is 422 — the
+    /// request was understood and checked, and the tenant is not in the state it asks for.
+    pub(crate) fn from_entry(entry: &CatalogueEntry) -> Self {
+        Self {
+            status: status_of(entry.key).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            body: Box::new(ErrorBody::from_entry(entry)),
+        }
+    }
+}
+
+/// The status of a catalogue row, where the row decides it.
+fn status_of(key: CatalogueKey) -> Option<StatusCode> {
+    Some(match key {
+        CatalogueKey::OwnTenantHardDelete => StatusCode::FORBIDDEN,
+        CatalogueKey::SecondPartnerTenant
+        | CatalogueKey::RelationshipAlreadyActive
+        | CatalogueKey::DuplicateDisplayName
+        | CatalogueKey::AlreadyManagedByPartnerCenter
+        | CatalogueKey::NoLegacyTenant
+        | CatalogueKey::RefreshRequiresPartnerCenter => StatusCode::CONFLICT,
+        CatalogueKey::InvalidRequest => StatusCode::BAD_REQUEST,
+        CatalogueKey::GdapPermissionsMissing | CatalogueKey::MigrationMissingGdapPermissions => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        CatalogueKey::AuthorizationRevoked
+        | CatalogueKey::SessionExpired
+        | CatalogueKey::MfaRequired => StatusCode::UNAUTHORIZED,
+        _ => return None,
+    })
+}
+
+impl ErrorBody {
+    /// The body of a rendered catalogue entry.
+    pub(crate) fn from_entry(entry: &CatalogueEntry) -> Self {
         let key = serde_json::to_value(entry.key)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| "serviceError".to_owned());
         Self {
-            status,
-            body: Box::new(ErrorBody {
-                key,
-                title: entry.title,
-                message: entry.message,
-                code: entry.code,
-                steps: entry.steps,
-                details: entry.details,
-                admin_consent_url: entry.admin_consent_url,
-            }),
+            key,
+            title: entry.title.clone(),
+            message: entry.message.clone(),
+            code: entry.code.clone(),
+            steps: entry.steps.clone(),
+            details: entry.details.clone(),
+            admin_consent_url: entry.admin_consent_url.clone(),
         }
     }
 }

@@ -74,6 +74,10 @@ struct ServeArgs {
     /// The partner app's client id.
     #[arg(long, env = "GDAP_CLIENT_ID")]
     client_id: Option<String>,
+    /// The partner security group (a GUID) onboarding assigns to each customer's GDAP
+    /// relationship; the signed-in partner user must be a member. Not needed with --sandbox.
+    #[arg(long, env = "GDAP_SECURITY_GROUP")]
+    security_group: Option<String>,
     /// Seconds before the table is synced again on open.
     #[arg(long, env = "GDAP_STALE_AFTER_SECS", default_value_t = 300)]
     stale_after_secs: u64,
@@ -160,6 +164,13 @@ async fn serve(database: PathBuf, a: ServeArgs) -> anyhow::Result<()> {
             partner_center: a.partner_center_endpoint,
             client_id,
             client_secret: env_secret("GDAP_CLIENT_SECRET"),
+            security_group: a
+                .security_group
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--security-group: {e}"))?,
+            poll_interval: None,
         })
     };
     let mut config = Config::new(database, a.listen, cloud);

@@ -129,11 +129,23 @@ async fn page_in_headless_chromium_onboards_selected_tenants() {
             "{row}"
         );
     }
+    // And one tenant whose relationships lack the roles: the workflow must stop for it.
+    let missing = table["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["gdap"]["state"] == "missing")
+        .expect("a tenant without the GDAP roles")["tenantId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut job_tenants = picked.clone();
+    job_tenants.push(missing.clone());
     // What the page's "Onboard" button does for the checked rows, then poll the job.
     let job: Value = c
         .post(format!("{}/api/onboard", server.url()))
         .bearer_auth(&token)
-        .json(&json!({ "tenantIds": picked }))
+        .json(&json!({ "tenantIds": job_tenants }))
         .send()
         .await
         .unwrap()
@@ -154,16 +166,30 @@ async fn page_in_headless_chromium_onboards_selected_tenants() {
             .await
             .unwrap();
         if v["job"]["status"] == "completed" {
-            // A Ready tenant whose relationship gives the admin no assignment fails with the
-            // catalogue's message; the others are onboarded.
-            done = v["items"]
-                .as_array()
-                .unwrap()
+            // Done means verified by read-back (the report says so); a tenant the workflow
+            // stops for shows the catalogue's error.
+            let items = v["items"].as_array().unwrap();
+            for i in items {
+                match i["status"].as_str().unwrap() {
+                    "done" => assert_eq!(i["report"]["outcome"], "verified", "{i}"),
+                    "failed" => {
+                        assert_eq!(i["tenantId"], missing.as_str(), "{i}");
+                        assert_eq!(i["report"]["outcome"], "blocked", "{i}");
+                        assert_eq!(i["error"]["key"], "gdapPermissionsMissing", "{i}");
+                        assert!(i["error"]["key"].is_string(), "catalogue error: {i}");
+                        assert!(!i["error"]["message"].as_str().unwrap().is_empty(), "{i}");
+                    }
+                    other => panic!("item {other}: {i}"),
+                }
+            }
+            done = items
                 .iter()
                 .filter(|i| i["status"] == "done")
                 .map(|i| i["tenantId"].as_str().unwrap().to_owned())
                 .collect();
-            assert!(done.len() >= 2, "{v}");
+            eprintln!("browser job: {}", v["counts"]);
+            assert_eq!(done, picked, "all three Ready tenants verified: {v}");
+            assert_eq!(v["counts"]["failed"], 1, "{v}");
             finished = true;
             break;
         }
