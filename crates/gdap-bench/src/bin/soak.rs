@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI: printing is its job.
 
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -94,31 +95,49 @@ fn gdap(o: &Opts, h: &SandboxHandle, dir: &Path, token: &str, extra: &[String]) 
     c
 }
 
+/// Drains `pipe` on its own thread, so the child never blocks writing to a full pipe.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        buf
+    })
+}
+
 /// Runs to completion (bounded), returning the JSON report.
+///
+/// stdout and stderr are read while the child runs: a report larger than the pipe buffer
+/// (64 KiB; ~170 KB for 100 tenants) would otherwise block the child in `write` forever.
 fn finish(mut c: Command) -> Result<Value, String> {
     let mut child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| e.to_string())?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let started = Instant::now();
-    loop {
-        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
         }
         if started.elapsed() > RUN_CAP {
             let _ = child.kill();
+            let _ = child.wait();
             return Err("a CLI run exceeded its time cap".into());
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    let text = String::from_utf8_lossy(&stdout);
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "no JSON report ({e}); exit {:?}; stderr: {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
+            status.code(),
+            String::from_utf8_lossy(&stderr)
         )
     })
 }
@@ -296,4 +315,24 @@ fn soak() -> Result<(), String> {
     }
     rt.block_on(handle.shutdown());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report larger than the pipe buffer (64 KiB) is read while the child runs; before, the
+    /// child blocked in `write` and the run hit its time cap (the soak's final resume "stalled").
+    #[test]
+    fn finish_reads_a_report_larger_than_the_pipe_buffer() {
+        let mut c = Command::new("sh");
+        c.args([
+            "-c",
+            r#"printf '"'; head -c 300000 /dev/zero | tr '\0' a; printf '"'; echo done >&2"#,
+        ]);
+        let started = Instant::now();
+        let v = finish(c).unwrap();
+        assert_eq!(v.as_str().map(str::len), Some(300_000));
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
 }
