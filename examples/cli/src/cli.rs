@@ -321,6 +321,9 @@ fn parse_days(s: &str) -> Result<i64, String> {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
