@@ -48,7 +48,9 @@ impl IdError {
     }
 }
 
-fn parse_guid(field: &'static str, s: &str) -> Result<Uuid, IdError> {
+/// Parses a GUID for the field `field`; used by [`guid_id!`](crate::guid_id).
+#[doc(hidden)]
+pub fn parse_guid(field: &'static str, s: &str) -> Result<Uuid, IdError> {
     if s.is_empty() {
         return Err(IdError::new(field, "must not be empty", s));
     }
@@ -65,76 +67,98 @@ fn parse_guid(field: &'static str, s: &str) -> Result<Uuid, IdError> {
     })
 }
 
+/// Declares a GUID newtype id with the workspace's conventions: `FromStr`/`TryFrom` that reject
+/// bad input naming the field, serde as a string, lowercase-hyphenated `Display`, `Debug`,
+/// `Eq`/`Hash`/`Ord`. Other crates use it for their own ids (e.g. a job id).
+///
+/// ```
+/// gdap_core::guid_id!(
+///     /// A job id.
+///     JobId,
+///     "job id"
+/// );
+/// let id: JobId = "8777b240-c6f0-4469-9e98-a3205431b836".parse().unwrap();
+/// assert_eq!(id.to_string(), "8777b240-c6f0-4469-9e98-a3205431b836");
+/// assert!("nope".parse::<JobId>().unwrap_err().to_string().contains("job id"));
+/// ```
+#[macro_export]
 macro_rules! guid_id {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(Uuid);
+        pub struct $name($crate::ids::__private::Uuid);
 
         impl $name {
             /// Wraps an already parsed GUID.
-            pub const fn from_uuid(id: Uuid) -> Self {
+            pub const fn from_uuid(id: $crate::ids::__private::Uuid) -> Self {
                 Self(id)
             }
 
             /// The GUID inside.
-            pub const fn as_uuid(&self) -> &Uuid {
+            pub const fn as_uuid(&self) -> &$crate::ids::__private::Uuid {
                 &self.0
             }
 
             /// A new random id (v4), for fakes, sandboxes and tests.
             pub fn new_random() -> Self {
-                Self(Uuid::new_v4())
+                Self($crate::ids::__private::Uuid::new_v4())
             }
         }
 
-        impl FromStr for $name {
-            type Err = IdError;
-            fn from_str(s: &str) -> Result<Self, IdError> {
-                parse_guid($field, s).map(Self)
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::ids::IdError;
+            fn from_str(s: &str) -> ::std::result::Result<Self, $crate::ids::IdError> {
+                $crate::ids::__private::parse_guid($field, s).map(Self)
             }
         }
 
-        impl TryFrom<&str> for $name {
-            type Error = IdError;
-            fn try_from(s: &str) -> Result<Self, IdError> {
+        impl ::std::convert::TryFrom<&str> for $name {
+            type Error = $crate::ids::IdError;
+            fn try_from(s: &str) -> ::std::result::Result<Self, $crate::ids::IdError> {
                 s.parse()
             }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = IdError;
-            fn try_from(s: String) -> Result<Self, IdError> {
+        impl ::std::convert::TryFrom<String> for $name {
+            type Error = $crate::ids::IdError;
+            fn try_from(s: String) -> ::std::result::Result<Self, $crate::ids::IdError> {
                 s.parse()
             }
         }
 
-        impl From<$name> for String {
+        impl ::std::convert::From<$name> for String {
             fn from(id: $name) -> String {
                 id.to_string()
             }
         }
 
-        impl From<Uuid> for $name {
-            fn from(id: Uuid) -> Self {
+        impl ::std::convert::From<$crate::ids::__private::Uuid> for $name {
+            fn from(id: $crate::ids::__private::Uuid) -> Self {
                 Self(id)
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 // Lowercase hyphenated, the form Graph and Partner Center print.
-                fmt::Display::fmt(&self.0.hyphenated(), f)
+                ::std::fmt::Display::fmt(&self.0.hyphenated(), f)
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 write!(f, "{}({})", stringify!($name), self.0.hyphenated())
             }
         }
     };
+}
+
+/// Items the exported macros name; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::parse_guid;
+    pub use uuid::Uuid;
 }
 
 guid_id!(

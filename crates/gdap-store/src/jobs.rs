@@ -6,12 +6,10 @@
 //! job id as run id, records the steps themselves.
 
 use std::fmt;
-use std::str::FromStr;
 
 use gdap_core::TenantId;
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::error::{Context, Result, StoreError};
 use crate::store::{SqliteStore, col, fmt_time, key_of, parse_id, parse_time};
@@ -19,46 +17,11 @@ use crate::store::{SqliteStore, col, fmt_time, key_of, parse_id, parse_time};
 const JOBS: &str = "jobs";
 const ITEMS: &str = "job_items";
 
-/// A job id (a GUID). Use its text as the journal's run id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct JobId(Uuid);
-
-impl JobId {
-    /// A new random id.
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// Wraps a GUID.
-    pub const fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    /// The GUID.
-    pub fn as_uuid(&self) -> &Uuid {
-        &self.0
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-impl fmt::Debug for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "JobId({self})")
-    }
-}
-
-impl FromStr for JobId {
-    type Err = uuid::Error;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Uuid::try_parse(s).map(Self)
-    }
-}
+gdap_core::guid_id!(
+    /// A job id (a GUID). Use its text as the journal's run id.
+    JobId,
+    "job id"
+);
 
 /// Where a job is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -4,11 +4,9 @@
 //! server's job. Emails are unique ignoring ASCII case. Deleting a user deletes their sessions.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::error::{Context, Result, StoreError};
 use crate::store::{SqliteStore, col, fmt_time, key_of, parse_id, parse_time};
@@ -16,46 +14,11 @@ use crate::store::{SqliteStore, col, fmt_time, key_of, parse_id, parse_time};
 const USERS: &str = "users";
 const SESSIONS: &str = "sessions";
 
-/// The id of a product user (not an Entra user: see `gdap_core::UserId` for those).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AccountId(Uuid);
-
-impl AccountId {
-    /// A new random id.
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// Wraps a GUID.
-    pub const fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    /// The GUID.
-    pub fn as_uuid(&self) -> &Uuid {
-        &self.0
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-impl fmt::Debug for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AccountId({self})")
-    }
-}
-
-impl FromStr for AccountId {
-    type Err = uuid::Error;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Uuid::try_parse(s).map(Self)
-    }
-}
+gdap_core::guid_id!(
+    /// The id of a product user (not an Entra user: see `gdap_core::UserId` for those).
+    AccountId,
+    "account id"
+);
 
 /// A product user's role (seed 000: owner, admin, full member, external guest, billing).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
