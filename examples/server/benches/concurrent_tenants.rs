@@ -13,7 +13,9 @@ const ROUNDS: usize = 3;
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gdap.db");
-    let token = gdap_server::add_user(&db, "bench@msp.example", Role::Admin).unwrap();
+    let token = gdap_server::add_user(&db, "bench@msp.example", Role::Admin)
+        .await
+        .unwrap();
     let config = Config::new(
         db,
         "127.0.0.1:0".parse().unwrap(),

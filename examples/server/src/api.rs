@@ -318,7 +318,7 @@ pub(crate) async fn migrate_batch(
 
 /// `GET /api/jobs/{id}`.
 pub(crate) async fn job(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    let Some((job, items)) = state.db.job(id.clone()).await.map_err(ApiError::internal)? else {
+    let Some((job, items)) = state.db.job(&id).await.map_err(ApiError::internal)? else {
         return Err(ApiError::not_found(format!("no job {id}")));
     };
     let count = |s: &str| items.iter().filter(|i| i.status == s).count();

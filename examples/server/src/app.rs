@@ -160,7 +160,7 @@ impl Inner {
             .save_connection(
                 sealed,
                 account.user_email.clone(),
-                account.partner_tenant_id.map(|t| t.to_string()),
+                account.partner_tenant_id,
             )
             .await?;
         let sink = Arc::new(DbSink {
@@ -310,27 +310,28 @@ async fn shutdown_signal() {
     }
 }
 
-/// Opens the server's tables (used by `user add`).
-pub fn add_user(
+/// Adds a member with `role` (or gives an existing one, same email ignoring case, the role and
+/// a new token) and returns the new API token (used by `user add`).
+pub async fn add_user(
     database: &std::path::Path,
     email: &str,
     role: auth::Role,
 ) -> anyhow::Result<String> {
-    // Opening the store runs gdap-store's migrations, so the file is complete.
-    let _store = SqliteStore::open(database)?;
-    let db = ServerDb::open(database)?;
+    let path = database.to_path_buf();
+    // Opening the store runs gdap-store's migrations (blocking).
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??;
     let token = auth::new_api_token();
-    db.add_user_blocking(email, role, &auth::hash_secret(&token))?;
+    ServerDb::new(store)
+        .add_user(email, role, &auth::hash_secret(&token))
+        .await?;
     Ok(token)
 }
 
 /// Starts the server: migrations, key, sandbox, stored connection, job resume, listener.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let path = config.database.clone();
-    let (store, db) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        Ok((SqliteStore::open(&path)?, ServerDb::open(&path)?))
-    })
-    .await??;
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??;
+    let db = ServerDb::new(store.clone());
     let sealer = Sealer::load(&config.key)?;
     let (endpoints, sandbox) = match &config.cloud {
         CloudMode::Endpoints(e) => (e.clone(), None),

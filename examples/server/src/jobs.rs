@@ -1,7 +1,7 @@
 //! Background batch jobs over `gdap-onboard`'s batch runs.
 //!
-//! A job is a row in `server_jobs` plus one `server_job_items` row per tenant; its id IS the
-//! journal run id (`BatchRun::with_run_id`), so the journal (run header, `Started` + outcome of
+//! A job is a `gdap-store` job plus one job item per tenant (the item's status JSON holds the
+//! server's `{status, detail, error, report}`, see [`crate::db`]); its id IS the journal run id (`BatchRun::with_run_id`), so the journal (run header, `Started` + outcome of
 //! every step, each tenant's final report) lives in `gdap-store` under the same id. The run's
 //! progress events move the items live (`pending` → `running` (step) → `done` / `failed` /
 //! `skipped`); at the end each item keeps the tenant's `TenantReport`. At start every job left
@@ -21,6 +21,7 @@ use gdap_core::TenantId;
 use gdap_onboard::{
     BatchRun, ExplainContext, ProgressEvent, RunControl, TenantOutcome, TenantReport,
 };
+use gdap_store::{JobId, JobStatus};
 use tokio::sync::{OwnedMutexGuard, mpsc};
 
 use crate::actions::{self, Action};
@@ -82,47 +83,47 @@ pub(crate) async fn start(
     let c = state.connection().ok_or_else(ApiError::not_connected)?;
     // Refuse now rather than in the background when no run can start.
     actions::options(&c, state.job_concurrency)?;
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = JobId::new_random();
     let mut seen = std::collections::HashSet::new();
     let tenants: Vec<TenantId> = tenants.into_iter().filter(|t| seen.insert(*t)).collect();
     state
         .db
         .create_job(
-            id.clone(),
+            id,
             action.as_str().to_owned(),
             created_by.to_owned(),
-            tenants.iter().map(ToString::to_string).collect(),
+            &tenants,
         )
         .await
         .map_err(ApiError::internal)?;
     tracing::info!(job = %id, action = action.as_str(), tenants = tenants.len(), "job created");
-    spawn(state, id.clone(), action);
-    Ok(id)
+    spawn(state, id, action);
+    Ok(id.to_string())
 }
 
 /// Resumes every job a previous process left running.
 pub(crate) async fn resume_all(state: &AppState) -> anyhow::Result<usize> {
     let jobs = state.db.unfinished_jobs().await?;
     let n = jobs.len();
-    for job in jobs {
-        let Some(action) = Action::parse(&job.kind) else {
-            tracing::warn!(job = %job.id, kind = %job.kind, "unknown job kind; left as is");
+    for (id, kind) in jobs {
+        let Some(action) = Action::parse(&kind) else {
+            tracing::warn!(job = %id, %kind, "unknown job kind; left as is");
             continue;
         };
-        tracing::info!(job = %job.id, "resuming job");
-        spawn(state, job.id, action);
+        tracing::info!(job = %id, "resuming job");
+        spawn(state, id, action);
     }
     Ok(n)
 }
 
-fn spawn(state: &AppState, id: String, action: Action) {
+fn spawn(state: &AppState, id: JobId, action: Action) {
     let st = state.clone();
     let mut tasks = match state.tasks.lock() {
         Ok(t) => t,
         Err(p) => p.into_inner(),
     };
     tasks.spawn(async move {
-        if let Err(e) = run_job(&st, &id, action).await {
+        if let Err(e) = run_job(&st, id, action).await {
             tracing::error!(job = %id, error = %e, "job failed to run; it resumes at next start");
         }
     });
@@ -143,34 +144,27 @@ fn item_of(report: &TenantReport) -> (&'static str, String, Option<serde_json::V
     (status, actions::summary(report), error)
 }
 
-async fn write_item(state: &AppState, job: &str, report: &TenantReport) {
+async fn write_item(state: &AppState, job: JobId, report: &TenantReport) {
     let (status, detail, error) = item_of(report);
     let json = serde_json::to_value(report).ok();
     if let Err(e) = state
         .db
-        .set_item(
-            job.to_owned(),
-            report.tenant_id.to_string(),
-            status,
-            Some(detail),
-            error,
-            json,
-        )
+        .set_item(job, report.tenant_id, status, Some(detail), error, json)
         .await
     {
-        tracing::error!(job, tenant = %report.tenant_id, error = %e, "cannot record a job item");
+        tracing::error!(%job, tenant = %report.tenant_id, error = %e, "cannot record a job item");
     }
 }
 
 /// Marks `tenants` failed with `err` (the run could not start or be recorded).
-async fn fail_items(state: &AppState, job: &str, tenants: &[TenantId], err: &ApiError) {
+async fn fail_items(state: &AppState, job: JobId, tenants: &[TenantId], err: &ApiError) {
     let body = serde_json::to_value(&err.body).ok();
     for t in tenants {
         let r = state
             .db
             .set_item(
-                job.to_owned(),
-                t.to_string(),
+                job,
+                *t,
                 "failed",
                 Some(err.body.message.clone()),
                 body.clone(),
@@ -178,18 +172,20 @@ async fn fail_items(state: &AppState, job: &str, tenants: &[TenantId], err: &Api
             )
             .await;
         if let Err(e) = r {
-            tracing::error!(job, tenant = %t, error = %e, "cannot record a job item");
+            tracing::error!(%job, tenant = %t, error = %e, "cannot record a job item");
         }
     }
 }
 
-async fn run_job(state: &AppState, id: &str, action: Action) -> anyhow::Result<()> {
-    let items = state.db.item_states(id.to_owned()).await?;
-    let tenants: Vec<TenantId> = items.iter().filter_map(|(t, _)| t.parse().ok()).collect();
+async fn run_job(state: &AppState, job: JobId, action: Action) -> anyhow::Result<()> {
+    let run_id = job.to_string();
+    let id = run_id.as_str();
+    let items = state.db.item_states(job).await?;
+    let tenants: Vec<TenantId> = items.iter().map(|(t, _)| *t).collect();
     let mut open: Vec<TenantId> = items
         .iter()
         .filter(|(_, s)| s == "pending" || s == "running")
-        .filter_map(|(t, _)| t.parse().ok())
+        .map(|(t, _)| *t)
         .collect();
     open.sort();
     open.dedup();
@@ -206,8 +202,8 @@ async fn run_job(state: &AppState, id: &str, action: Action) -> anyhow::Result<(
         return Ok(());
     }
     let Some(c) = state.connection() else {
-        fail_items(state, id, &open, &ApiError::not_connected()).await;
-        state.db.finish_job(id.to_owned(), "completed").await?;
+        fail_items(state, job, &open, &ApiError::not_connected()).await;
+        state.db.finish_job(job, JobStatus::Completed).await?;
         return Ok(());
     };
 
@@ -215,7 +211,7 @@ async fn run_job(state: &AppState, id: &str, action: Action) -> anyhow::Result<(
     let control = RunControl::new()
         .with_progress(tx)
         .with_cancellation(state.cancel.clone());
-    let tracker = tokio::spawn(track(state.clone(), c.clone(), id.to_owned(), rx, guards));
+    let tracker = tokio::spawn(track(state.clone(), c.clone(), job, rx, guards));
     let result = run_or_resume(state, &c, id, action, tenants).await;
     let result = match result {
         Ok(run) => match run {
@@ -231,18 +227,18 @@ async fn run_job(state: &AppState, id: &str, action: Action) -> anyhow::Result<(
     match result {
         Ok(report) => {
             for r in &report.tenants {
-                write_item(state, id, r).await;
+                write_item(state, job, r).await;
             }
             tracing::info!(job = %id, counts = ?report.counts, "run finished");
             if report.counts.cancelled > 0 || state.is_stopping() {
                 tracing::info!(job = %id, "job interrupted by shutdown; it resumes at next start");
                 return Ok(());
             }
-            state.db.finish_job(id.to_owned(), "completed").await?;
+            state.db.finish_job(job, JobStatus::Completed).await?;
         }
         Err(err) => {
-            fail_items(state, id, &open, &err).await;
-            state.db.finish_job(id.to_owned(), "failed").await?;
+            fail_items(state, job, &open, &err).await;
+            state.db.finish_job(job, JobStatus::Failed).await?;
         }
     }
     Ok(())
@@ -293,7 +289,7 @@ async fn journaled_report(c: &Connected, run: &str, t: TenantId) -> Option<Tenan
 async fn track(
     state: AppState,
     c: Connected,
-    job: String,
+    job: JobId,
     mut rx: mpsc::UnboundedReceiver<ProgressEvent>,
     mut guards: HashMap<TenantId, OwnedMutexGuard<()>>,
 ) {
@@ -305,8 +301,8 @@ async fn track(
                 let r = state
                     .db
                     .set_item(
-                        job.clone(),
-                        tenant_id.to_string(),
+                        job,
+                        tenant_id,
                         "running",
                         Some(format!("{}…", step.as_str())),
                         None,
@@ -314,7 +310,7 @@ async fn track(
                     )
                     .await;
                 if let Err(e) = r {
-                    tracing::warn!(job, tenant = %tenant_id, error = %e, "cannot record progress");
+                    tracing::warn!(%job, tenant = %tenant_id, error = %e, "cannot record progress");
                 }
             }
             ProgressEvent::TenantFinished {
@@ -323,12 +319,12 @@ async fn track(
                 // The full report of a blocked tenant (its catalogue error) is shown at once;
                 // a verified one gets its report when the run ends.
                 let report = if outcome == TenantOutcome::Blocked {
-                    journaled_report(&c, &job, tenant_id).await
+                    journaled_report(&c, &job.to_string(), tenant_id).await
                 } else {
                     None
                 };
                 match report {
-                    Some(r) => write_item(&state, &job, &r).await,
+                    Some(r) => write_item(&state, job, &r).await,
                     None => {
                         let (status, detail) = match outcome {
                             TenantOutcome::Verified => ("done", "verified"),
@@ -338,17 +334,10 @@ async fn track(
                         };
                         let r = state
                             .db
-                            .set_item(
-                                job.clone(),
-                                tenant_id.to_string(),
-                                status,
-                                Some(detail.to_owned()),
-                                None,
-                                None,
-                            )
+                            .set_item(job, tenant_id, status, Some(detail.to_owned()), None, None)
                             .await;
                         if let Err(e) = r {
-                            tracing::warn!(job, tenant = %tenant_id, error = %e, "cannot record progress");
+                            tracing::warn!(%job, tenant = %tenant_id, error = %e, "cannot record progress");
                         }
                     }
                 }

@@ -133,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::User {
             command: UserCommand::Add { email, role },
         }) => {
-            let token = gdap_server::add_user(&cli.database, &email, role)?;
+            let token = gdap_server::add_user(&cli.database, &email, role).await?;
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{token}")?;

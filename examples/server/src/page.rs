@@ -154,7 +154,7 @@ pub(crate) async fn login(
         ));
     };
     let secret = auth::new_secret();
-    let expires = time::OffsetDateTime::now_utc().unix_timestamp() + SESSION_SECS;
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(SESSION_SECS);
     state
         .db
         .create_session(auth::hash_secret(&secret), user.id.clone(), expires)

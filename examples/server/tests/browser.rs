@@ -71,7 +71,9 @@ async fn page_in_headless_chromium_onboards_selected_tenants() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gdap.db");
-    let token = gdap_server::add_user(&db, "admin@msp.example", Role::Admin).unwrap();
+    let token = gdap_server::add_user(&db, "admin@msp.example", Role::Admin)
+        .await
+        .unwrap();
     let config = Config::new(
         db,
         "127.0.0.1:0".parse().unwrap(),

@@ -93,14 +93,16 @@ async fn json_of(r: reqwest::Response) -> Value {
     r.json().await.unwrap()
 }
 
-fn users(db: &Path) -> BTreeMap<&'static str, String> {
-    Role::ALL
-        .iter()
-        .map(|r| {
-            let email = format!("{}@msp.example", r.as_str());
-            (r.as_str(), gdap_server::add_user(db, &email, *r).unwrap())
-        })
-        .collect()
+async fn users(db: &Path) -> BTreeMap<&'static str, String> {
+    let mut out = BTreeMap::new();
+    for r in Role::ALL {
+        let email = format!("{}@msp.example", r.as_str());
+        out.insert(
+            r.as_str(),
+            gdap_server::add_user(db, &email, r).await.unwrap(),
+        );
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +110,7 @@ async fn rbac_matrix_every_role_every_route() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gdap.db");
     let sb = sandbox(12, Duration::ZERO).await;
-    let tokens = users(&db);
+    let tokens = users(&db).await;
     let srv = server(&db, &sb).await;
     let base = srv.url();
     let c = client();
@@ -295,7 +297,7 @@ async fn sessions_csrf_bodies_and_seed_003_messages() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gdap.db");
     let sb = sandbox(6, Duration::ZERO).await;
-    let tokens = users(&db);
+    let tokens = users(&db).await;
     let srv = server(&db, &sb).await;
     let base = srv.url();
     let c = client();
@@ -473,7 +475,7 @@ async fn oauth_state_mismatch_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gdap.db");
     let sb = sandbox(3, Duration::ZERO).await;
-    let tokens = users(&db);
+    let tokens = users(&db).await;
     let srv = server(&db, &sb).await;
     let base = srv.url();
     let c = client();
@@ -546,7 +548,7 @@ async fn refresh_token_is_encrypted_at_rest() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gdap.db");
     let sb = sandbox(3, Duration::ZERO).await;
-    let tokens = users(&db);
+    let tokens = users(&db).await;
     let srv = server(&db, &sb).await;
     let c = client();
     connect(&c, &srv.url(), &tokens["admin"]).await;
@@ -564,7 +566,7 @@ async fn refresh_token_is_encrypted_at_rest() {
     let conn = rusqlite::Connection::open(&db).unwrap();
     let sealed: Vec<u8> = conn
         .query_row(
-            "SELECT encrypted_refresh_token FROM server_connection",
+            "SELECT encrypted_refresh_token FROM partner_connection",
             [],
             |r| r.get(0),
         )
@@ -631,7 +633,7 @@ async fn batch_job_survives_a_restart_without_duplicate_writes() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gdap.db");
     let sb = sandbox(40, Duration::from_millis(15)).await;
-    let tokens = users(&db);
+    let tokens = users(&db).await;
     let admin = tokens["admin"].clone();
     let c = client();
     let srv = server(&db, &sb).await;
@@ -794,7 +796,7 @@ async fn single_tenant_routes_return_the_verified_report_or_the_catalogue_error(
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gdap.db");
     let sb = sandbox(12, Duration::ZERO).await;
-    let tokens = users(&db);
+    let tokens = users(&db).await;
     let admin = tokens["admin"].clone();
     let c = client();
     let srv = server(&db, &sb).await;

@@ -39,7 +39,7 @@ fn stored_refresh_token(db: &Path) -> String {
     let conn = rusqlite::Connection::open(db).unwrap();
     let sealed: Vec<u8> = conn
         .query_row(
-            "SELECT encrypted_refresh_token FROM server_connection",
+            "SELECT encrypted_refresh_token FROM partner_connection",
             [],
             |r| r.get(0),
         )
@@ -92,7 +92,9 @@ async fn no_secret_in_logs_or_api_responses_through_connect_and_sync() {
         .await
         .unwrap();
     let client_secret = sb.world_info().client_secret.clone();
-    let admin = gdap_server::add_user(&db, "admin@msp.example", Role::Admin).unwrap();
+    let admin = gdap_server::add_user(&db, "admin@msp.example", Role::Admin)
+        .await
+        .unwrap();
     let mut config = Config::new(
         db.clone(),
         "127.0.0.1:0".parse().unwrap(),
