@@ -754,3 +754,88 @@ async fn own_partner_tenant_is_skipped() {
     assert_eq!(report.counts.skipped, 1);
     assert_eq!(w.gdap.assignment_writes(), 0);
 }
+
+fn relationship_listings(w: &FakeWorld) -> Vec<String> {
+    w.gdap
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("list_relationships"))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn batch_lists_the_partners_relationships_once_for_all_its_tenants() {
+    let w = world();
+    let tenants: Vec<TenantId> = (1..=5).map(|n| ready(&w, n)).collect();
+    // Tenants overlap (propagation waits), so several preflights may need the index at once.
+    w.gdap.set_assignment_propagation(Duration::from_secs(10));
+    let report = orchestrator(&w)
+        .onboard(
+            tenants.clone(),
+            options().with_concurrency(3),
+            &RunControl::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.counts.verified, 5);
+    // Each tenant found its own relationship in the shared listing.
+    let names: Vec<Option<String>> = report
+        .tenants
+        .iter()
+        .map(|t| t.display_name.clone())
+        .collect();
+    let expected: Vec<Option<String>> = (1..=5).map(|n| Some(format!("Contoso {n:03}"))).collect();
+    assert_eq!(names, expected);
+    assert_eq!(relationship_listings(&w), vec!["list_relationships active"]);
+    // A dry run over the batch shares one listing too.
+    let plans = orchestrator(&w)
+        .plan_onboard(&tenants, &options())
+        .await
+        .unwrap();
+    assert_eq!(plans.len(), 5);
+    assert_eq!(relationship_listings(&w).len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_shared_listing_blocks_only_that_tenant_and_the_next_one_lists_again() {
+    let w = world();
+    let tenants: Vec<TenantId> = (1..=5).map(|n| ready(&w, n)).collect();
+    w.gdap.fail_next(
+        "list_relationships",
+        PortError::http(403, Some("Authorization_RequestDenied"), "no")
+            .with_kind(PortErrorKind::Forbidden),
+    );
+    let report = orchestrator(&w)
+        .onboard(
+            tenants.clone(),
+            options().with_concurrency(1),
+            &RunControl::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.counts.blocked, 1);
+    assert_eq!(report.counts.verified, 4);
+    let first = &report.tenants[0];
+    assert_eq!(first.tenant_id, tenants[0]);
+    assert_eq!(first.outcome, TenantOutcome::Blocked);
+    assert_eq!(
+        statuses(first),
+        vec![(OnboardStep::Preflight, StepStatus::Failed)]
+    );
+    // The failure was not kept: tenant 2 listed again, and tenants 3-5 reused that listing.
+    assert_eq!(relationship_listings(&w).len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retryable_failure_of_the_shared_listing_is_retried_by_the_step() {
+    let w = world();
+    let tenants: Vec<TenantId> = (1..=5).map(|n| ready(&w, n)).collect();
+    w.gdap
+        .fail_next("list_relationships", PortError::http(503, None, "busy"));
+    let report = orchestrator(&w)
+        .onboard(tenants, options().with_concurrency(3), &RunControl::new())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.verified, 5);
+    assert_eq!(relationship_listings(&w).len(), 2);
+}

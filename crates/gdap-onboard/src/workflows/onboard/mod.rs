@@ -30,7 +30,7 @@ use crate::port_error::{PortError, PortErrorKind};
 use crate::ports::{JournalEntry, RunRecord, StepOutcome};
 
 use super::Orchestrator;
-use steps::{Mode, TENANT_STEP, TenantRun};
+use steps::{Mode, RelationshipIndex, TENANT_STEP, TenantRun};
 
 fn store_error(e: PortError) -> OnboardError {
     OnboardError::Service {
@@ -177,10 +177,12 @@ impl Orchestrator {
         let manifest = self.manifest()?;
         let control = RunControl::new();
         let concurrency = options.concurrency.max(1);
+        let relationships = RelationshipIndex::default();
         let plans = futures::stream::iter(tenants.iter().copied())
             .map(|t| {
                 let manifest = &manifest;
                 let control = &control;
+                let relationships = &relationships;
                 async move {
                     let (report, writes, blocked) = TenantRun::new(
                         self,
@@ -191,6 +193,7 @@ impl Orchestrator {
                         manifest,
                         control,
                         Mode::Plan,
+                        relationships,
                     )
                     .run()
                     .await;
@@ -246,10 +249,12 @@ impl Orchestrator {
                 .collect()
         };
         let concurrency = run.options.concurrency.max(1);
+        let relationships = RelationshipIndex::default();
         let results: Vec<TenantReport> = futures::stream::iter(todo)
             .map(|t| {
                 let manifest = &manifest;
                 let run = &run;
+                let relationships = &relationships;
                 let resumed = done.get(&t).cloned().unwrap_or_default();
                 async move {
                     let (report, _, _) = TenantRun::new(
@@ -261,6 +266,7 @@ impl Orchestrator {
                         manifest,
                         control,
                         Mode::Execute,
+                        relationships,
                     )
                     .with_resumed(resumed)
                     .run()

@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use gdap_core::{AppId, RoleTemplateId, ServicePrincipalId, TenantId};
+use tokio::sync::OnceCell;
 
 use crate::catalogue::{CatalogueEntry, ExplainContext};
 use crate::directory::{AppConsent, ConsentGrant, ServicePrincipal};
 use crate::error::{GrantFailure, OnboardError, Operation};
 use crate::manifest::AppManifest;
 use crate::port_error::{PortError, PortErrorKind};
-use crate::ports::{AccessPath, CustomerDirectory, JournalEntry, StepOutcome};
-use crate::relationship::{AssignmentStatus, Relationship};
+use crate::ports::{AccessPath, CustomerDirectory, JournalEntry, PartnerGdap, StepOutcome};
+use crate::relationship::{AssignmentStatus, Relationship, RelationshipStatus};
 use crate::tenant::{EmailPerms, OnboardedVia, Protection, TenantRecord};
 
 use super::model::{
@@ -61,6 +62,40 @@ impl StepError {
 
 type StepResult = Result<(StepStatus, String), StepError>;
 
+/// The partner's active relationships by customer tenant, listed once per run (on the first
+/// tenant that needs them) and shared by all the run's tenants, so a batch of N tenants reads
+/// the relationship pages once rather than N times. A failed listing is not kept: the tenant
+/// that saw it reports (and retries) it as before, and the next tenant that needs the index
+/// lists again.
+#[derive(Debug, Default)]
+pub(crate) struct RelationshipIndex {
+    by_customer: OnceCell<BTreeMap<TenantId, Vec<Relationship>>>,
+}
+
+impl RelationshipIndex {
+    /// The active relationships with `customer` (empty if none), listing them on first use.
+    async fn customer(
+        &self,
+        gdap: &dyn PartnerGdap,
+        customer: TenantId,
+    ) -> Result<Vec<Relationship>, PortError> {
+        let index = self
+            .by_customer
+            .get_or_try_init(|| async {
+                let mut by_customer: BTreeMap<TenantId, Vec<Relationship>> = BTreeMap::new();
+                let mut items = gdap.list_relationships(Some(RelationshipStatus::Active));
+                while let Some(r) = items.try_next().await? {
+                    if let Some(t) = r.customer_tenant() {
+                        by_customer.entry(t).or_default().push(r);
+                    }
+                }
+                Ok::<_, PortError>(by_customer)
+            })
+            .await?;
+        Ok(index.get(&customer).cloned().unwrap_or_default())
+    }
+}
+
 /// One resource of the manifest, resolved in the customer tenant.
 #[derive(Debug, Clone)]
 struct Resolved {
@@ -77,6 +112,8 @@ pub(crate) struct TenantRun<'a> {
     manifest: &'a AppManifest,
     control: &'a RunControl,
     mode: Mode,
+    /// The run's shared relationship listing.
+    relationships: &'a RelationshipIndex,
     /// Steps the journal already shows done (a resume): re-checked, annotated.
     resumed: BTreeSet<OnboardStep>,
     display_name: Option<String>,
@@ -102,6 +139,7 @@ impl<'a> TenantRun<'a> {
         manifest: &'a AppManifest,
         control: &'a RunControl,
         mode: Mode,
+        relationships: &'a RelationshipIndex,
     ) -> Self {
         Self {
             orch,
@@ -112,6 +150,7 @@ impl<'a> TenantRun<'a> {
             manifest,
             control,
             mode,
+            relationships,
             resumed: BTreeSet::new(),
             display_name: None,
             targets: Vec::new(),
@@ -390,11 +429,8 @@ impl<'a> TenantRun<'a> {
             }
         }
         let rels: Vec<Relationship> = self
-            .orch
-            .ports
-            .gdap
-            .list_customer_relationships(self.tenant)
-            .try_collect()
+            .relationships
+            .customer(self.orch.ports.gdap.as_ref(), self.tenant)
             .await
             .map_err(|e| self.service(Operation::ListRelationships, e))?;
         let usable: Vec<Relationship> = rels
