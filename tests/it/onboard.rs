@@ -195,6 +195,7 @@ pub(crate) fn orchestrator(
     };
     let ports = Ports {
         gdap: Arc::new(GraphGdap::new(graph.clone())),
+        partner_directory: Arc::new(GraphGdap::new(graph.clone())),
         directories: Arc::new(
             GraphDirectories::from_refresh_credential(graph, credential.clone())
                 .with_own_tenant_credential(own.clone()),

@@ -97,6 +97,7 @@ pub(crate) async fn env() -> Env {
     };
     let ports = Ports {
         gdap: Arc::new(GraphGdap::new(graph.clone())),
+        partner_directory: Arc::new(GraphGdap::new(graph.clone())),
         directories: Arc::new(
             GraphDirectories::from_refresh_credential(graph, credential.clone())
                 .with_own_tenant_credential(own.clone()),

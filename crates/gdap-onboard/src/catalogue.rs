@@ -56,6 +56,22 @@ pub enum CatalogueKey {
     OwnTenantHardDelete,
     /// A second partner tenant is refused.
     SecondPartnerTenant,
+    /// Lifecycle: the relationship is not active.
+    RelationshipNotActive,
+    /// Lifecycle: the customer has not approved yet.
+    ApprovalTimedOut,
+    /// Lifecycle: the relationship ended without approval.
+    ApprovalEnded,
+    /// Lifecycle: a long-running operation failed or is still running.
+    OperationIncomplete,
+    /// Lifecycle: another tool owns the webhook registration.
+    WebhookRegisteredElsewhere,
+    /// Lifecycle: several groups share a template group's name.
+    AmbiguousGroup,
+    /// Lifecycle: a template group does not exist.
+    GroupNotFound,
+    /// Lifecycle: no such partner user.
+    UserNotFound,
     /// A request the library refused before sending (template, display name).
     InvalidRequest,
     /// Any other service failure.
@@ -84,6 +100,14 @@ impl CatalogueKey {
         CatalogueKey::MfaRequired,
         CatalogueKey::OwnTenantHardDelete,
         CatalogueKey::SecondPartnerTenant,
+        CatalogueKey::RelationshipNotActive,
+        CatalogueKey::ApprovalTimedOut,
+        CatalogueKey::ApprovalEnded,
+        CatalogueKey::OperationIncomplete,
+        CatalogueKey::WebhookRegisteredElsewhere,
+        CatalogueKey::AmbiguousGroup,
+        CatalogueKey::GroupNotFound,
+        CatalogueKey::UserNotFound,
         CatalogueKey::InvalidRequest,
         CatalogueKey::ServiceError,
     ];
@@ -377,6 +401,109 @@ pub static ROWS: &[CatalogueRow] = &[
         admin_consent: false,
     },
     CatalogueRow {
+        key: CatalogueKey::RelationshipNotActive,
+        section: "Relationship Lifecycle",
+        code: None,
+        title: "The GDAP relationship is not active",
+        explanation: "Security groups can be assigned, and roles changed, only on an active relationship. A relationship waiting for approval becomes active when the customer's admin approves it.",
+        causes: &[],
+        steps: &[
+            "If the relationship is waiting for approval, send the customer's admin the approval link and run wait-approval.",
+            "If it expired or was terminated, request a new relationship (request-permissions).",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::ApprovalTimedOut,
+        section: "Relationship Lifecycle",
+        code: None,
+        title: "The customer has not approved the GDAP relationship yet",
+        explanation: "The relationship is still waiting for the customer's admin. A request that is not approved within 90 days expires.",
+        causes: &[],
+        steps: &[
+            "Send the approval link to a Global Administrator of the customer tenant.",
+            "Run wait-approval again (or register the Partner Center webhook) to continue as soon as it is approved.",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::ApprovalEnded,
+        section: "Relationship Lifecycle",
+        code: None,
+        title: "The GDAP relationship ended without being approved",
+        explanation: "The request was declined, expired after 90 days without approval, or was terminated.",
+        causes: &[],
+        steps: &[
+            "Confirm with the customer that they want to grant access.",
+            "Request a new relationship (request-permissions) and send the new approval link.",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::OperationIncomplete,
+        section: "Relationship Lifecycle",
+        code: None,
+        title: "The change to the GDAP relationship did not complete",
+        explanation: "Microsoft accepted the change as a long-running operation, which failed or had not finished before the deadline.",
+        causes: &[],
+        steps: &[
+            "Run the command again: finished changes are detected and not repeated.",
+            "If it keeps failing, check the relationship's operations in Microsoft Partner Center.",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::WebhookRegisteredElsewhere,
+        section: "Relationship Lifecycle",
+        code: None,
+        title: "Partner Center already sends webhook events to another address",
+        explanation: "A partner tenant has a single Partner Center webhook registration; replacing it stops the events another tool relies on.",
+        causes: &[],
+        steps: &[
+            "Keep the existing registration and rely on polling (wait-approval) instead.",
+            "Or, if the other tool is no longer used, replace the registration explicitly (--force).",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::AmbiguousGroup,
+        section: "Relationship Lifecycle",
+        code: None,
+        title: "Several security groups have the same name",
+        explanation: "Group names are not unique in Microsoft Entra ID, so the group to use cannot be chosen by name.",
+        causes: &[],
+        steps: &[
+            "Rename or delete the extra groups in Microsoft Entra ID > Groups so that one group has the name.",
+            "Run the command again.",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::GroupNotFound,
+        section: "Relationship Lifecycle",
+        code: None,
+        title: "The GDAP security group does not exist in the partner tenant",
+        explanation: "The group template names a security group that is not in the partner tenant.",
+        causes: &[],
+        steps: &[
+            "Create the groups from the template first (the groups command), then run this again.",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
+        key: CatalogueKey::UserNotFound,
+        section: "Relationship Lifecycle",
+        code: None,
+        title: "No such user in the partner tenant",
+        explanation: "The user (service account) was not found by sign-in name or object id.",
+        causes: &[],
+        steps: &[
+            "Check the user principal name (for example svc-gdap@yourmsp.onmicrosoft.com).",
+            "Create the dedicated service account in Microsoft Entra ID and sign in with it once to enrol MFA.",
+        ],
+        admin_consent: false,
+    },
+    CatalogueRow {
         key: CatalogueKey::InvalidRequest,
         section: "Requests",
         code: Some("400"),
@@ -534,6 +661,14 @@ pub fn key_of(error: &OnboardError) -> CatalogueKey {
         OnboardError::InvalidTemplate(_) | OnboardError::InvalidDisplayName { .. } => {
             CatalogueKey::InvalidRequest
         }
+        OnboardError::RelationshipNotActive { .. } => CatalogueKey::RelationshipNotActive,
+        OnboardError::ApprovalTimedOut { .. } => CatalogueKey::ApprovalTimedOut,
+        OnboardError::ApprovalEnded { .. } => CatalogueKey::ApprovalEnded,
+        OnboardError::OperationIncomplete { .. } => CatalogueKey::OperationIncomplete,
+        OnboardError::WebhookRegisteredElsewhere { .. } => CatalogueKey::WebhookRegisteredElsewhere,
+        OnboardError::AmbiguousGroup { .. } => CatalogueKey::AmbiguousGroup,
+        OnboardError::GroupNotFound { .. } => CatalogueKey::GroupNotFound,
+        OnboardError::UserNotFound { .. } => CatalogueKey::UserNotFound,
         OnboardError::Service { .. } => CatalogueKey::ServiceError,
     }
 }
@@ -650,6 +785,55 @@ pub fn explain(error: &OnboardError, ctx: &ExplainContext) -> CatalogueEntry {
             display_name,
             reason,
         } => format!("{}: display name \"{display_name}\" {reason}", row.title),
+        OnboardError::RelationshipNotActive {
+            relationship_id,
+            status,
+        }
+        | OnboardError::ApprovalEnded {
+            relationship_id,
+            status,
+        } => {
+            details.push(format!("Relationship: {relationship_id} ({status})"));
+            format!("{} ({relationship_id} is {status})", row.title)
+        }
+        OnboardError::ApprovalTimedOut {
+            relationship_id,
+            status,
+            waited_secs,
+            approval_link,
+        } => {
+            details.push(format!("Relationship: {relationship_id} ({status})"));
+            details.push(format!("Waited: {waited_secs} s"));
+            details.push(format!("Approval link: {approval_link}"));
+            format!("{} ({relationship_id})", row.title)
+        }
+        OnboardError::OperationIncomplete {
+            relationship_id,
+            status,
+            waited_secs,
+        } => {
+            details.push(format!("Relationship: {relationship_id}"));
+            details.push(format!("Operation status: {status} after {waited_secs} s"));
+            format!("{} ({relationship_id})", row.title)
+        }
+        OnboardError::WebhookRegisteredElsewhere {
+            existing_url,
+            existing_events,
+        } => {
+            details.push(format!("Registered callback: {existing_url}"));
+            if !existing_events.is_empty() {
+                details.push(format!("Its events: {}", existing_events.join(", ")));
+            }
+            format!("{} ({existing_url})", row.title)
+        }
+        OnboardError::AmbiguousGroup { display_name, ids } => {
+            details.extend(ids.iter().map(|id| format!("Group: {id}")));
+            format!("{}: \"{display_name}\"", row.title)
+        }
+        OnboardError::GroupNotFound { display_name } => {
+            format!("{}: \"{display_name}\"", row.title)
+        }
+        OnboardError::UserNotFound { user } => format!("{}: {user}", row.title),
         OnboardError::Service { operation, .. } => {
             format!("{} while {operation} ({tenant})", row.title)
         }

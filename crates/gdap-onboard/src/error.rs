@@ -48,6 +48,18 @@ pub enum Operation {
     Token,
     /// Reading or writing the product's records.
     Store,
+    /// Reading the partner tenant's groups and users.
+    ReadPartnerDirectory,
+    /// Creating a GDAP security group or adding a member to it.
+    ManageGroups,
+    /// Updating a GDAP relationship (auto-extend, roles).
+    UpdateRelationship,
+    /// Updating or deleting an access assignment.
+    UpdateAssignment,
+    /// Following a long-running operation.
+    PollOperation,
+    /// Reading or writing the Partner Center webhook registration.
+    Webhook,
 }
 
 impl Operation {
@@ -67,6 +79,12 @@ impl Operation {
             Operation::GrantDelegated => "granting delegated permissions",
             Operation::Token => "obtaining a token",
             Operation::Store => "reading or writing the tenant records",
+            Operation::ReadPartnerDirectory => "reading the partner tenant's groups and users",
+            Operation::ManageGroups => "managing the GDAP security groups",
+            Operation::UpdateRelationship => "updating a GDAP relationship",
+            Operation::UpdateAssignment => "updating an access assignment",
+            Operation::PollOperation => "following a long-running GDAP operation",
+            Operation::Webhook => "registering the Partner Center webhook",
         }
     }
 }
@@ -296,6 +314,72 @@ pub enum OnboardError {
         /// Why.
         reason: String,
     },
+    /// The relationship is not active, so access cannot be assigned or changed.
+    #[error("GDAP relationship {relationship_id} is {status}, not active")]
+    RelationshipNotActive {
+        /// The relationship.
+        relationship_id: RelationshipId,
+        /// Its status.
+        status: String,
+    },
+    /// The customer did not approve the relationship before the deadline.
+    #[error("GDAP relationship {relationship_id} is still {status} after waiting {waited_secs} s")]
+    ApprovalTimedOut {
+        /// The relationship.
+        relationship_id: RelationshipId,
+        /// Its last status.
+        status: String,
+        /// How long was waited.
+        waited_secs: u64,
+        /// The link the customer's admin opens to approve it.
+        approval_link: String,
+    },
+    /// The relationship ended (declined, expired, terminated) instead of becoming active.
+    #[error("GDAP relationship {relationship_id} ended as {status} without becoming active")]
+    ApprovalEnded {
+        /// The relationship.
+        relationship_id: RelationshipId,
+        /// Its final status.
+        status: String,
+    },
+    /// A long-running operation failed or did not finish before the deadline.
+    #[error("the operation on GDAP relationship {relationship_id} is {status}")]
+    OperationIncomplete {
+        /// The relationship.
+        relationship_id: RelationshipId,
+        /// The operation's last status (`failed`, `running`, …).
+        status: String,
+        /// How long was waited.
+        waited_secs: u64,
+    },
+    /// Another webhook registration exists and replacing it was not asked for.
+    #[error("Partner Center already has a webhook registration for {existing_url}")]
+    WebhookRegisteredElsewhere {
+        /// The registered callback.
+        existing_url: String,
+        /// Its events.
+        existing_events: Vec<String>,
+    },
+    /// Several partner security groups carry the same name.
+    #[error("{} security groups are named {display_name:?}", ids.len())]
+    AmbiguousGroup {
+        /// The name.
+        display_name: String,
+        /// Their ids.
+        ids: Vec<gdap_core::SecurityGroupId>,
+    },
+    /// A group the template names does not exist in the partner tenant.
+    #[error("the security group {display_name:?} does not exist in the partner tenant")]
+    GroupNotFound {
+        /// The name.
+        display_name: String,
+    },
+    /// No such user in the partner tenant.
+    #[error("no user {user:?} in the partner tenant")]
+    UserNotFound {
+        /// The sign-in name or id asked for.
+        user: String,
+    },
     /// Any other port failure.
     #[error("{operation} failed{}", tenant_text(.tenant))]
     Service {
@@ -391,7 +475,15 @@ impl OnboardError {
             | OnboardError::SessionExpired { .. }
             | OnboardError::MfaRequired { .. }
             | OnboardError::InvalidTemplate(_)
-            | OnboardError::InvalidDisplayName { .. } => None,
+            | OnboardError::InvalidDisplayName { .. }
+            | OnboardError::RelationshipNotActive { .. }
+            | OnboardError::ApprovalTimedOut { .. }
+            | OnboardError::ApprovalEnded { .. }
+            | OnboardError::OperationIncomplete { .. }
+            | OnboardError::WebhookRegisteredElsewhere { .. }
+            | OnboardError::AmbiguousGroup { .. }
+            | OnboardError::GroupNotFound { .. }
+            | OnboardError::UserNotFound { .. } => None,
         }
     }
 
@@ -424,7 +516,14 @@ impl OnboardError {
             OnboardError::DuplicateDisplayName { .. }
             | OnboardError::AlreadyManagedByPartnerCenter { .. }
             | OnboardError::SecondPartnerTenant { .. } => 409,
-            OnboardError::NoLegacyTenant { .. } => 404,
+            OnboardError::NoLegacyTenant { .. }
+            | OnboardError::GroupNotFound { .. }
+            | OnboardError::UserNotFound { .. } => 404,
+            OnboardError::RelationshipNotActive { .. }
+            | OnboardError::ApprovalEnded { .. }
+            | OnboardError::WebhookRegisteredElsewhere { .. }
+            | OnboardError::AmbiguousGroup { .. } => 409,
+            OnboardError::ApprovalTimedOut { .. } | OnboardError::OperationIncomplete { .. } => 504,
             OnboardError::MigrationMissingGdapPermissions { .. }
             | OnboardError::MissingGdapPermissions { .. }
             | OnboardError::RefreshRequiresPartnerCenter { .. }
@@ -447,7 +546,8 @@ impl OnboardError {
     /// Whether trying again later may succeed without anyone changing anything.
     pub fn is_retryable(&self) -> bool {
         match self {
-            OnboardError::AssignmentFailed { .. } => true,
+            OnboardError::AssignmentFailed { .. } | OnboardError::ApprovalTimedOut { .. } => true,
+            OnboardError::OperationIncomplete { status, .. } => status != "failed",
             OnboardError::Service { source, .. } => source.is_retryable(),
             _ => false,
         }

@@ -23,16 +23,22 @@ use crate::directory::{
     AppConsent, AppRoleGrant, ConsentGrant, DelegatedGrant, Organization, PermissionDef,
     ServicePrincipal,
 };
+use crate::partner_directory::WebhookRegistration;
 use crate::port_error::{PortError, PortErrorKind};
 use crate::ports::{
     AccessPath, Clock, CustomerDirectories, CustomerDirectory, Journal, JournalEntry,
     PartnerAccount, PartnerCenter, PartnerGdap, PortStream, Ports, RunRecord, TenantStore, Tokens,
 };
 use crate::relationship::{
-    AccessAssignment, AssignmentStatus, NewRelationship, Relationship, RelationshipRequest,
+    AccessAssignment, AssignmentStatus, Change, NewRelationship, Relationship, RelationshipRequest,
     RelationshipStatus,
 };
+use crate::templates::Days;
 use crate::tenant::{ManagedTenant, TenantRecord};
+
+mod partner_directory;
+
+pub use partner_directory::FakePartnerDirectory;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock only happens in a failing test; keep going with the data.
@@ -96,6 +102,164 @@ struct GdapState {
     propagation: Duration,
     activates_at: HashMap<AssignmentId, OffsetDateTime>,
     writes: usize,
+    /// ETag versions by object id (relationships and assignments).
+    versions: HashMap<String, u64>,
+    /// Long-running operations by location.
+    operations: BTreeMap<String, FakeOperation>,
+    /// Relationships the customer approves at a time.
+    approve_at: HashMap<RelationshipId, OffsetDateTime>,
+    /// Relationships whose auto-extend the service refuses (as for Global Administrator).
+    refuse_auto_extend: Vec<RelationshipId>,
+    /// Updates made (auto-extend, roles, assignment changes and deletes).
+    updates: usize,
+}
+
+/// A long-running operation of the fake: applied when the clock passes `done_at`.
+#[derive(Debug, Clone)]
+struct FakeOperation {
+    relationship: RelationshipId,
+    done_at: OffsetDateTime,
+    apply: OperationEffect,
+    fail: bool,
+    applied: bool,
+}
+
+#[derive(Debug, Clone)]
+enum OperationEffect {
+    RelationshipRoles(Vec<RoleTemplateId>),
+    AssignmentRoles(AssignmentId, Vec<RoleTemplateId>),
+}
+
+impl GdapState {
+    fn etag_of(&self, id: &str) -> String {
+        format!("W/\"{}\"", self.versions.get(id).copied().unwrap_or(1))
+    }
+
+    fn bump(&mut self, id: &str) {
+        *self.versions.entry(id.to_owned()).or_insert(1) += 1;
+    }
+
+    fn check_etag(&self, id: &str, etag: &str) -> Result<(), PortError> {
+        if etag.trim().is_empty() {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "If-Match header is required",
+            ));
+        }
+        if etag != self.etag_of(id) && etag != "*" {
+            return Err(PortError::http(
+                412,
+                Some("preconditionFailed"),
+                "The ETag does not match the current version.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn with_etag(&self, mut rel: Relationship) -> Relationship {
+        rel.etag = Some(self.etag_of(rel.id.as_str()));
+        rel
+    }
+
+    fn assignment_with_etag(&self, mut a: AccessAssignment) -> AccessAssignment {
+        a.etag = Some(self.etag_of(a.id.as_str()));
+        a
+    }
+
+    /// Applies what the clock has made due: approvals, activations, finished operations.
+    fn settle(&mut self, now: OffsetDateTime) {
+        let due: Vec<RelationshipId> = self
+            .approve_at
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for id in due {
+            self.approve_at.remove(&id);
+            if let Some(r) = self.relationships.get_mut(&id) {
+                r.status = RelationshipStatus::Active;
+                r.activated_date_time = Some(now);
+                r.last_modified_date_time = Some(now);
+                r.end_date_time = r.duration.map(|d| now + d.to_duration());
+            }
+            self.bump(id.as_str());
+        }
+        let due: Vec<AssignmentId> = self
+            .activates_at
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in due {
+            self.activates_at.remove(&k);
+            for list in self.assignments.values_mut() {
+                for a in list.iter_mut().filter(|a| a.id == k) {
+                    a.status = AssignmentStatus::Active;
+                }
+            }
+        }
+        let ready: Vec<String> = self
+            .operations
+            .iter()
+            .filter(|(_, o)| !o.applied && !o.fail && o.done_at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in ready {
+            let Some(op) = self.operations.get_mut(&k) else {
+                continue;
+            };
+            op.applied = true;
+            let (rel, effect) = (op.relationship.clone(), op.apply.clone());
+            match effect {
+                OperationEffect::RelationshipRoles(roles) => {
+                    if let Some(r) = self.relationships.get_mut(&rel) {
+                        r.roles = roles.into_iter().collect();
+                        r.last_modified_date_time = Some(now);
+                    }
+                    self.bump(rel.as_str());
+                }
+                OperationEffect::AssignmentRoles(aid, roles) => {
+                    if let Some(list) = self.assignments.get_mut(&rel) {
+                        for a in list.iter_mut().filter(|a| a.id == aid) {
+                            a.roles = roles.iter().copied().collect();
+                        }
+                    }
+                    self.bump(aid.as_str());
+                }
+            }
+        }
+    }
+
+    fn new_operation(
+        &mut self,
+        relationship: &RelationshipId,
+        done_at: OffsetDateTime,
+        apply: OperationEffect,
+    ) -> crate::relationship::OperationRef {
+        self.next += 1;
+        let location = format!("fake://operations/{}/{}", relationship, self.next);
+        let fail = self
+            .script
+            .failures
+            .get_mut("operation_fails")
+            .and_then(VecDeque::pop_front)
+            .is_some();
+        self.operations.insert(
+            location.clone(),
+            FakeOperation {
+                relationship: relationship.clone(),
+                done_at,
+                apply,
+                fail,
+                applied: false,
+            },
+        );
+        crate::relationship::OperationRef {
+            relationship_id: relationship.clone(),
+            location,
+        }
+    }
 }
 
 /// An in-memory GDAP relationship service.
@@ -201,6 +365,43 @@ impl FakeGdap {
         }
     }
 
+    /// The customer approves relationship `id` after `delay` on the clock (read lazily).
+    pub fn approve_after(&self, id: &RelationshipId, delay: Duration) {
+        let at = self.clock.now() + delay;
+        lock(&self.state).approve_at.insert(id.clone(), at);
+    }
+
+    /// Makes the service refuse auto-extend on `id` with 400 (as Graph does for Global
+    /// Administrator, whatever the fake's roles say).
+    pub fn refuse_auto_extend(&self, id: &RelationshipId) {
+        lock(&self.state).refuse_auto_extend.push(id.clone());
+    }
+
+    /// How many updates (auto-extend, role changes, assignment updates and deletes) were
+    /// attempted.
+    pub fn update_writes(&self) -> usize {
+        lock(&self.state).updates
+    }
+
+    /// Makes the next long-running operation end `failed`. (Equivalent to
+    /// `fail_next("operation_fails", …)`.)
+    pub fn fail_next_operation(&self) {
+        self.fail_next(
+            "operation_fails",
+            PortError::new(PortErrorKind::Other, "operation failed"),
+        );
+    }
+
+    /// The current ETag of a relationship or assignment id.
+    pub fn etag_of(&self, id: &str) -> String {
+        lock(&self.state).etag_of(id)
+    }
+
+    /// Changes an object behind the caller's back (its ETag goes stale).
+    pub fn touch(&self, id: &str) {
+        lock(&self.state).bump(id);
+    }
+
     /// A new relationship id: two GUID-shaped halves, as Graph makes.
     pub fn new_relationship_id(n: u64) -> RelationshipId {
         let s = format!("{n:08x}-0000-4000-8000-{n:012x}-{n:08x}-1111-4111-8111-{n:012x}");
@@ -216,7 +417,9 @@ fn unreachable_id() -> RelationshipId {
 #[async_trait]
 impl PartnerGdap for FakeGdap {
     fn list_relationships(&self, status: Option<RelationshipStatus>) -> PortStream<Relationship> {
+        let now = self.clock.now();
         let mut s = lock(&self.state);
+        s.settle(now);
         let detail = status.as_ref().map(|s| s.to_string()).unwrap_or_default();
         if let Err(e) = s.script.call("list_relationships", detail) {
             return futures::stream::iter([Err(e)]).boxed();
@@ -226,8 +429,7 @@ impl PartnerGdap for FakeGdap {
             .relationships
             .values()
             .filter(|r| ignore || status.as_ref().is_none_or(|st| &r.status == st))
-            .cloned()
-            .map(Ok)
+            .map(|r| Ok(s.with_etag(r.clone())))
             .collect();
         // A scripted mid-stream failure: `fail_next("list_relationships_item", …)`.
         let mut items = items;
@@ -244,11 +446,14 @@ impl PartnerGdap for FakeGdap {
     }
 
     async fn get_relationship(&self, id: &RelationshipId) -> Result<Relationship, PortError> {
+        let now = self.clock.now();
         let mut s = lock(&self.state);
+        s.settle(now);
         s.script.call("get_relationship", id)?;
         s.relationships
             .get(id)
             .cloned()
+            .map(|r| s.with_etag(r))
             .ok_or_else(|| PortError::not_found(format!("relationship {id}")))
     }
 
@@ -347,21 +552,14 @@ impl PartnerGdap for FakeGdap {
         let now = self.clock.now();
         let mut s = lock(&self.state);
         s.script.call("list_access_assignments", id)?;
-        let due: Vec<AssignmentId> = s
-            .activates_at
-            .iter()
-            .filter(|(_, at)| **at <= now)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in due {
-            s.activates_at.remove(&k);
-            for list in s.assignments.values_mut() {
-                for a in list.iter_mut().filter(|a| a.id == k) {
-                    a.status = AssignmentStatus::Active;
-                }
-            }
-        }
-        Ok(s.assignments.get(id).cloned().unwrap_or_default())
+        s.settle(now);
+        Ok(s.assignments
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| s.assignment_with_etag(a))
+            .collect())
     }
 
     async fn create_access_assignment(
@@ -370,7 +568,9 @@ impl PartnerGdap for FakeGdap {
         group: &SecurityGroupId,
         roles: &[RoleTemplateId],
     ) -> Result<AccessAssignment, PortError> {
+        let now = self.clock.now();
         let mut s = lock(&self.state);
+        s.settle(now);
         s.writes += 1;
         s.script.call("create_access_assignment", id)?;
         let Some(rel) = s.relationships.get(id) else {
@@ -392,7 +592,7 @@ impl PartnerGdap for FakeGdap {
         }
         if s.assignments
             .get(id)
-            .is_some_and(|v| v.iter().any(|a| &a.group == group))
+            .is_some_and(|v| v.iter().any(|a| &a.group == group && a.is_live()))
         {
             return Err(
                 PortError::http(409, Some("conflict"), "The resource already exists.")
@@ -411,7 +611,211 @@ impl PartnerGdap for FakeGdap {
         };
         let a = AccessAssignment::new(aid, *group, roles.iter().copied(), status);
         s.assignments.entry(id.clone()).or_default().push(a.clone());
-        Ok(a)
+        Ok(s.assignment_with_etag(a))
+    }
+
+    async fn set_auto_extend(
+        &self,
+        id: &RelationshipId,
+        etag: &str,
+        auto_extend: Days,
+    ) -> Result<Relationship, PortError> {
+        let now = self.clock.now();
+        let mut s = lock(&self.state);
+        s.settle(now);
+        s.updates += 1;
+        s.script.call("set_auto_extend", id)?;
+        let refused = s.refuse_auto_extend.contains(id);
+        let Some(rel) = s.relationships.get(id) else {
+            return Err(PortError::not_found(format!("relationship {id}")));
+        };
+        s.check_etag(id.as_str(), etag)?;
+        if !(rel.status.is_active() || rel.status == RelationshipStatus::Created) {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                format!("autoExtendDuration cannot change while {}", rel.status),
+            ));
+        }
+        if refused || (auto_extend.get() > 0 && rel.has_global_admin()) {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "Relationships with the Global Administrator role cannot be auto-extended.",
+            ));
+        }
+        if !matches!(auto_extend.get(), 0 | 180) {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "autoExtendDuration must be P0D or P180D",
+            ));
+        }
+        if let Some(r) = s.relationships.get_mut(id) {
+            r.auto_extend = auto_extend;
+            r.last_modified_date_time = Some(now);
+        }
+        s.bump(id.as_str());
+        let rel = s
+            .relationships
+            .get(id)
+            .cloned()
+            .ok_or_else(|| PortError::not_found("gone"))?;
+        Ok(s.with_etag(rel))
+    }
+
+    async fn update_relationship_roles(
+        &self,
+        id: &RelationshipId,
+        etag: &str,
+        roles: &[RoleTemplateId],
+    ) -> Result<Change<Relationship>, PortError> {
+        let now = self.clock.now();
+        let mut s = lock(&self.state);
+        s.settle(now);
+        s.updates += 1;
+        s.script.call("update_relationship_roles", id)?;
+        let propagation = s.propagation;
+        let Some(rel) = s.relationships.get(id).cloned() else {
+            return Err(PortError::not_found(format!("relationship {id}")));
+        };
+        s.check_etag(id.as_str(), etag)?;
+        let wanted: std::collections::BTreeSet<RoleTemplateId> = roles.iter().copied().collect();
+        if wanted == rel.roles {
+            return Ok(Change::Done(s.with_etag(rel)));
+        }
+        if rel.status == RelationshipStatus::Created {
+            if let Some(r) = s.relationships.get_mut(id) {
+                r.roles = wanted;
+            }
+            s.bump(id.as_str());
+            let rel = s
+                .relationships
+                .get(id)
+                .cloned()
+                .ok_or_else(|| PortError::not_found("gone"))?;
+            return Ok(Change::Done(s.with_etag(rel)));
+        }
+        let ga = gdap_core::roles::GLOBAL_ADMINISTRATOR.id();
+        let mut expected = rel.roles.clone();
+        expected.remove(&ga);
+        if !rel.status.is_active() || !rel.has_global_admin() || wanted != expected {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "On an active relationship only the removal of Global Administrator is allowed.",
+            ));
+        }
+        let op = s.new_operation(
+            id,
+            now + propagation,
+            OperationEffect::RelationshipRoles(roles.to_vec()),
+        );
+        Ok(Change::Accepted {
+            operation: op,
+            retry_after: Some(Duration::from_secs(5)),
+        })
+    }
+
+    async fn update_access_assignment(
+        &self,
+        id: &RelationshipId,
+        assignment: &AssignmentId,
+        etag: &str,
+        roles: &[RoleTemplateId],
+    ) -> Result<Change<AccessAssignment>, PortError> {
+        let now = self.clock.now();
+        let mut s = lock(&self.state);
+        s.settle(now);
+        s.updates += 1;
+        s.script.call("update_access_assignment", assignment)?;
+        let propagation = s.propagation;
+        let Some(rel) = s.relationships.get(id).cloned() else {
+            return Err(PortError::not_found(format!("relationship {id}")));
+        };
+        let Some(a) = s
+            .assignments
+            .get(id)
+            .and_then(|v| v.iter().find(|a| &a.id == assignment))
+            .cloned()
+        else {
+            return Err(PortError::not_found(format!(
+                "access assignment {assignment}"
+            )));
+        };
+        s.check_etag(assignment.as_str(), etag)?;
+        if roles.is_empty() || roles.iter().any(|r| !rel.roles.contains(r)) {
+            return Err(PortError::http(
+                400,
+                Some("badRequest"),
+                "roles must be among the relationship's roles",
+            ));
+        }
+        let wanted: std::collections::BTreeSet<RoleTemplateId> = roles.iter().copied().collect();
+        if wanted == a.roles {
+            return Ok(Change::Done(s.assignment_with_etag(a)));
+        }
+        let op = s.new_operation(
+            id,
+            now + propagation,
+            OperationEffect::AssignmentRoles(assignment.clone(), roles.to_vec()),
+        );
+        Ok(Change::Accepted {
+            operation: op,
+            retry_after: Some(Duration::from_secs(10)),
+        })
+    }
+
+    async fn delete_access_assignment(
+        &self,
+        id: &RelationshipId,
+        assignment: &AssignmentId,
+        etag: &str,
+    ) -> Result<(), PortError> {
+        let now = self.clock.now();
+        let mut s = lock(&self.state);
+        s.settle(now);
+        s.updates += 1;
+        s.script.call("delete_access_assignment", assignment)?;
+        let exists = s
+            .assignments
+            .get(id)
+            .is_some_and(|v| v.iter().any(|a| &a.id == assignment && a.is_live()));
+        if !exists {
+            return Err(PortError::not_found(format!(
+                "access assignment {assignment}"
+            )));
+        }
+        s.check_etag(assignment.as_str(), etag)?;
+        if let Some(list) = s.assignments.get_mut(id) {
+            for a in list.iter_mut().filter(|a| &a.id == assignment) {
+                a.status = AssignmentStatus::Deleted;
+            }
+        }
+        s.bump(assignment.as_str());
+        Ok(())
+    }
+
+    async fn get_operation(
+        &self,
+        operation: &crate::relationship::OperationRef,
+    ) -> Result<crate::relationship::OperationStatus, PortError> {
+        use crate::relationship::OperationStatus;
+        let now = self.clock.now();
+        let mut s = lock(&self.state);
+        s.settle(now);
+        s.script.call("get_operation", &operation.location)?;
+        let op = s
+            .operations
+            .get(&operation.location)
+            .ok_or_else(|| PortError::not_found(format!("operation {}", operation.location)))?;
+        Ok(if op.fail && op.done_at <= now {
+            OperationStatus::Failed
+        } else if op.applied {
+            OperationStatus::Succeeded
+        } else {
+            OperationStatus::Running
+        })
     }
 }
 
@@ -895,6 +1299,8 @@ impl CustomerDirectory for FakeDirectory {
 #[derive(Debug, Default)]
 struct PcState {
     consents: BTreeMap<(TenantId, AppId), AppConsent>,
+    webhook: Option<WebhookRegistration>,
+    webhook_writes: usize,
     script: Script,
 }
 
@@ -931,6 +1337,21 @@ impl FakePartnerCenter {
     /// Makes consents act on `directories`.
     pub fn link_directories(&self, directories: Arc<FakeDirectories>) {
         *lock(&self.directories) = Some(directories);
+    }
+
+    /// Sets the webhook registration as it stands (e.g. another tool's).
+    pub fn set_webhook(&self, registration: Option<WebhookRegistration>) {
+        lock(&self.state).webhook = registration;
+    }
+
+    /// The webhook registration.
+    pub fn webhook(&self) -> Option<WebhookRegistration> {
+        lock(&self.state).webhook.clone()
+    }
+
+    /// How many webhook registration writes were made.
+    pub fn webhook_writes(&self) -> usize {
+        lock(&self.state).webhook_writes
     }
 
     /// Records a consent as existing (without touching any directory).
@@ -997,6 +1418,45 @@ impl PartnerCenter for FakePartnerCenter {
             .map(|(_, c)| c.clone())
             .collect())
     }
+
+    async fn get_webhook_registration(&self) -> Result<Option<WebhookRegistration>, PortError> {
+        let mut s = lock(&self.state);
+        s.script.call("get_webhook_registration", "")?;
+        Ok(s.webhook.clone())
+    }
+
+    async fn create_webhook_registration(
+        &self,
+        registration: &WebhookRegistration,
+    ) -> Result<WebhookRegistration, PortError> {
+        let mut s = lock(&self.state);
+        s.webhook_writes += 1;
+        s.script
+            .call("create_webhook_registration", &registration.url)?;
+        if s.webhook.is_some() {
+            return Err(
+                PortError::http(409, Some("Conflict"), "A registration already exists.")
+                    .with_kind(PortErrorKind::AlreadyExists),
+            );
+        }
+        s.webhook = Some(registration.clone());
+        Ok(registration.clone())
+    }
+
+    async fn update_webhook_registration(
+        &self,
+        registration: &WebhookRegistration,
+    ) -> Result<WebhookRegistration, PortError> {
+        let mut s = lock(&self.state);
+        s.webhook_writes += 1;
+        s.script
+            .call("update_webhook_registration", &registration.url)?;
+        if s.webhook.is_none() {
+            return Err(PortError::not_found("no webhook registration"));
+        }
+        s.webhook = Some(registration.clone());
+        Ok(registration.clone())
+    }
 }
 
 /// Fake tokens: a fixed account, and scripted probe failures per tenant.
@@ -1004,6 +1464,7 @@ impl PartnerCenter for FakePartnerCenter {
 pub struct FakeTokens {
     account: PartnerAccount,
     failures: Mutex<HashMap<TenantId, PortError>>,
+    sign_in_methods: Mutex<Option<Vec<String>>>,
 }
 
 impl FakeTokens {
@@ -1012,7 +1473,14 @@ impl FakeTokens {
         Self {
             account,
             failures: Mutex::new(HashMap::new()),
+            sign_in_methods: Mutex::new(Some(vec!["pwd".into(), "mfa".into()])),
         }
+    }
+
+    /// Sets the `amr` of the signed-in user's token (default `["pwd", "mfa"]`; `None`: the
+    /// token does not say).
+    pub fn set_sign_in_methods(&self, methods: Option<Vec<String>>) {
+        *lock(&self.sign_in_methods) = methods;
     }
 
     /// Makes probing `tenant` fail with `error`.
@@ -1036,6 +1504,10 @@ impl Tokens for FakeTokens {
 
     async fn probe_own_tenant(&self) -> Result<(), PortError> {
         Ok(())
+    }
+
+    async fn partner_sign_in_methods(&self) -> Result<Option<Vec<String>>, PortError> {
+        Ok(lock(&self.sign_in_methods).clone())
     }
 }
 
@@ -1184,6 +1656,8 @@ pub struct FakeWorld {
     pub clock: Arc<FakeClock>,
     /// GDAP relationships.
     pub gdap: Arc<FakeGdap>,
+    /// The partner tenant's groups and users.
+    pub partner_directory: Arc<FakePartnerDirectory>,
     /// Customer directories.
     pub directories: Arc<FakeDirectories>,
     /// Partner Center.
@@ -1205,6 +1679,7 @@ impl FakeWorld {
         partner_center.link_directories(directories.clone());
         Self {
             gdap: Arc::new(FakeGdap::new(clock.clone())),
+            partner_directory: Arc::new(FakePartnerDirectory::new()),
             clock,
             directories,
             partner_center,
@@ -1221,6 +1696,7 @@ impl FakeWorld {
     pub fn ports(&self) -> Ports {
         Ports {
             gdap: self.gdap.clone(),
+            partner_directory: self.partner_directory.clone(),
             directories: self.directories.clone(),
             partner_center: self.partner_center.clone(),
             tokens: self.tokens.clone(),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fakes;
 pub mod links;
 pub mod manifest;
+pub mod partner_directory;
 pub mod port_error;
 pub mod ports;
 pub mod readiness;
@@ -25,7 +26,8 @@ pub use manifest::{AppManifest, ResourceAccess};
 pub use port_error::{PortError, PortErrorKind};
 pub use ports::{
     AccessPath, Clock, CustomerDirectories, CustomerDirectory, Journal, JournalEntry,
-    PartnerCenter, PartnerGdap, Ports, RunRecord, StepOutcome, SystemClock, TenantStore, Tokens,
+    PartnerCenter, PartnerDirectory, PartnerGdap, Ports, RunRecord, StepOutcome, SystemClock,
+    TenantStore, Tokens,
 };
 pub use readiness::{MissingRole, Readiness, RoleRef, RoleRequirement};
 pub use relationship::{Relationship, RelationshipStatus};

@@ -12,17 +12,20 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use gdap_core::{
-    AppId, AppRoleId, GrantId, RelationshipId, RoleTemplateId, SecurityGroupId, ServicePrincipalId,
-    TenantId,
+    AppId, AppRoleId, AssignmentId, GrantId, RelationshipId, RoleTemplateId, SecurityGroupId,
+    ServicePrincipalId, TenantId, UserId,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::directory::{AppConsent, AppRoleGrant, DelegatedGrant, Organization, ServicePrincipal};
+use crate::partner_directory::{GroupMember, PartnerUser, SecurityGroup, WebhookRegistration};
 use crate::port_error::PortError;
 use crate::relationship::{
-    AccessAssignment, NewRelationship, Relationship, RelationshipRequest, RelationshipStatus,
+    AccessAssignment, Change, NewRelationship, OperationRef, OperationStatus, Relationship,
+    RelationshipRequest, RelationshipStatus,
 };
+use crate::templates::Days;
 use crate::tenant::{ManagedTenant, TenantRecord};
 
 /// A stream of items from a port.
@@ -80,6 +83,123 @@ pub trait PartnerGdap: Send + Sync {
     ) -> Result<AccessAssignment, PortError> {
         let _ = (id, group, roles);
         Err(PortError::unimplemented("create_access_assignment"))
+    }
+
+    /// Sets a relationship's auto-extend period (`PATCH` with `If-Match: etag`); allowed while
+    /// `created` or `active`, never with Global Administrator. Returns the relationship as it
+    /// now stands. A stale `etag` is [`crate::PortErrorKind::PreconditionFailed`].
+    async fn set_auto_extend(
+        &self,
+        id: &RelationshipId,
+        etag: &str,
+        auto_extend: Days,
+    ) -> Result<Relationship, PortError> {
+        let _ = (id, etag, auto_extend);
+        Err(PortError::unimplemented("set_auto_extend"))
+    }
+
+    /// Replaces a relationship's roles (`PATCH accessDetails` with `If-Match: etag`). On an
+    /// active relationship only removing Global Administrator is allowed, and the service answers
+    /// with an operation ([`Change::Accepted`]); nothing to change is [`Change::Done`].
+    async fn update_relationship_roles(
+        &self,
+        id: &RelationshipId,
+        etag: &str,
+        roles: &[RoleTemplateId],
+    ) -> Result<Change<Relationship>, PortError> {
+        let _ = (id, etag, roles);
+        Err(PortError::unimplemented("update_relationship_roles"))
+    }
+
+    /// Replaces the roles of an access assignment (`PATCH` with `If-Match: etag`); usually
+    /// [`Change::Accepted`], or [`Change::Done`] when nothing changes.
+    async fn update_access_assignment(
+        &self,
+        id: &RelationshipId,
+        assignment: &AssignmentId,
+        etag: &str,
+        roles: &[RoleTemplateId],
+    ) -> Result<Change<AccessAssignment>, PortError> {
+        let _ = (id, assignment, etag, roles);
+        Err(PortError::unimplemented("update_access_assignment"))
+    }
+
+    /// Deletes an access assignment (`DELETE` with `If-Match: etag`).
+    async fn delete_access_assignment(
+        &self,
+        id: &RelationshipId,
+        assignment: &AssignmentId,
+        etag: &str,
+    ) -> Result<(), PortError> {
+        let _ = (id, assignment, etag);
+        Err(PortError::unimplemented("delete_access_assignment"))
+    }
+
+    /// Reads a long-running operation once.
+    async fn get_operation(&self, operation: &OperationRef) -> Result<OperationStatus, PortError> {
+        let _ = operation;
+        Err(PortError::unimplemented("get_operation"))
+    }
+}
+
+/// The partner tenant's own directory: security groups and users (Graph with the partner's
+/// token).
+#[async_trait]
+pub trait PartnerDirectory: Send + Sync {
+    /// The security groups named exactly `display_name` (Entra ID allows several).
+    async fn find_groups_by_name(
+        &self,
+        display_name: &str,
+    ) -> Result<Vec<SecurityGroup>, PortError> {
+        let _ = display_name;
+        Err(PortError::unimplemented("find_groups_by_name"))
+    }
+
+    /// A group by id, or `None` when it does not exist.
+    async fn get_group(&self, id: &SecurityGroupId) -> Result<Option<SecurityGroup>, PortError> {
+        let _ = id;
+        Err(PortError::unimplemented("get_group"))
+    }
+
+    /// Creates a security group (assigned membership, not mail-enabled).
+    async fn create_security_group(
+        &self,
+        display_name: &str,
+        description: &str,
+    ) -> Result<SecurityGroup, PortError> {
+        let _ = (display_name, description);
+        Err(PortError::unimplemented("create_security_group"))
+    }
+
+    /// The direct members of a group.
+    async fn list_group_members(
+        &self,
+        group: &SecurityGroupId,
+    ) -> Result<Vec<GroupMember>, PortError> {
+        let _ = group;
+        Err(PortError::unimplemented("list_group_members"))
+    }
+
+    /// Adds a user to a group; an existing membership is [`crate::PortErrorKind::AlreadyExists`].
+    async fn add_group_member(
+        &self,
+        group: &SecurityGroupId,
+        user: &UserId,
+    ) -> Result<(), PortError> {
+        let _ = (group, user);
+        Err(PortError::unimplemented("add_group_member"))
+    }
+
+    /// A user by sign-in name or object id, or `None` when there is none.
+    async fn find_user(&self, user: &str) -> Result<Option<PartnerUser>, PortError> {
+        let _ = user;
+        Err(PortError::unimplemented("find_user"))
+    }
+
+    /// The security groups a user belongs to, directly or through nested groups.
+    async fn list_user_groups(&self, user: &UserId) -> Result<Vec<SecurityGroup>, PortError> {
+        let _ = user;
+        Err(PortError::unimplemented("list_user_groups"))
     }
 }
 
@@ -207,6 +327,29 @@ pub trait PartnerCenter: Send + Sync {
         let _ = customer;
         Err(PortError::unimplemented("list_consents"))
     }
+
+    /// The partner's webhook registration, or `None` when there is none.
+    async fn get_webhook_registration(&self) -> Result<Option<WebhookRegistration>, PortError> {
+        Err(PortError::unimplemented("get_webhook_registration"))
+    }
+
+    /// Creates the (single) webhook registration.
+    async fn create_webhook_registration(
+        &self,
+        registration: &WebhookRegistration,
+    ) -> Result<WebhookRegistration, PortError> {
+        let _ = registration;
+        Err(PortError::unimplemented("create_webhook_registration"))
+    }
+
+    /// Replaces the webhook registration's URL and events.
+    async fn update_webhook_registration(
+        &self,
+        registration: &WebhookRegistration,
+    ) -> Result<WebhookRegistration, PortError> {
+        let _ = registration;
+        Err(PortError::unimplemented("update_webhook_registration"))
+    }
 }
 
 /// Who the product acts as, and whether tokens can be had.
@@ -225,6 +368,12 @@ pub trait Tokens: Send + Sync {
     /// Obtains a client-credentials token for the MSP's own partner tenant.
     async fn probe_own_tenant(&self) -> Result<(), PortError> {
         Err(PortError::unimplemented("probe_own_tenant"))
+    }
+
+    /// The authentication methods (`amr` claim, e.g. `["pwd", "mfa"]`) of the signed-in
+    /// partner user's current token, or `None` when the token does not say (opaque tokens).
+    async fn partner_sign_in_methods(&self) -> Result<Option<Vec<String>>, PortError> {
+        Err(PortError::unimplemented("partner_sign_in_methods"))
     }
 }
 
@@ -441,6 +590,8 @@ pub trait Journal: Send + Sync {
 pub struct Ports {
     /// GDAP relationships.
     pub gdap: Arc<dyn PartnerGdap>,
+    /// The partner tenant's groups and users.
+    pub partner_directory: Arc<dyn PartnerDirectory>,
     /// Customer directories.
     pub directories: Arc<dyn CustomerDirectories>,
     /// Partner Center.

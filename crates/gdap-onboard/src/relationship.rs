@@ -146,6 +146,8 @@ pub struct Relationship {
     /// A reseller relationship (indirect provider), which the product does not use for
     /// readiness.
     pub is_reseller: bool,
+    /// The service's concurrency token (`@odata.etag`), sent as `If-Match` on updates.
+    pub etag: Option<String>,
 }
 
 impl Relationship {
@@ -168,7 +170,14 @@ impl Relationship {
             activated_date_time: None,
             end_date_time: None,
             is_reseller: false,
+            etag: None,
         }
+    }
+
+    /// Sets the ETag.
+    pub fn with_etag(mut self, etag: impl Into<String>) -> Self {
+        self.etag = Some(etag.into());
+        self
     }
 
     /// Sets the customer.
@@ -296,6 +305,8 @@ pub struct AccessAssignment {
     pub roles: BTreeSet<RoleTemplateId>,
     /// Its status.
     pub status: AssignmentStatus,
+    /// The service's concurrency token (`@odata.etag`), sent as `If-Match` on updates.
+    pub etag: Option<String>,
 }
 
 impl AccessAssignment {
@@ -311,8 +322,127 @@ impl AccessAssignment {
             group,
             roles: roles.into_iter().collect(),
             status,
+            etag: None,
         }
     }
+
+    /// Sets the ETag.
+    pub fn with_etag(mut self, etag: impl Into<String>) -> Self {
+        self.etag = Some(etag.into());
+        self
+    }
+
+    /// Whether the assignment grants (or is about to grant) access: not deleting, deleted or
+    /// failed.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self.status,
+            AssignmentStatus::Active | AssignmentStatus::Pending
+        )
+    }
+}
+
+impl AssignmentStatus {
+    /// The wire text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AssignmentStatus::Pending => "pending",
+            AssignmentStatus::Active => "active",
+            AssignmentStatus::Deleting => "deleting",
+            AssignmentStatus::Deleted => "deleted",
+            AssignmentStatus::Error => "error",
+            AssignmentStatus::Unknown(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for AssignmentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for AssignmentStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A long-running operation the service accepted (`202 Accepted` + `Location`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationRef {
+    /// The relationship it belongs to.
+    pub relationship_id: RelationshipId,
+    /// Where to poll it (the `Location` header), opaque to the workflows.
+    pub location: String,
+}
+
+/// The status of a long-running operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OperationStatus {
+    /// Queued.
+    NotStarted,
+    /// Running.
+    Running,
+    /// Done.
+    Succeeded,
+    /// Failed.
+    Failed,
+    /// A value this library does not know; the raw text is kept.
+    Unknown(String),
+}
+
+impl OperationStatus {
+    /// Parses the wire text.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "notStarted" => OperationStatus::NotStarted,
+            "running" => OperationStatus::Running,
+            "succeeded" => OperationStatus::Succeeded,
+            "failed" => OperationStatus::Failed,
+            other => OperationStatus::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The wire text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OperationStatus::NotStarted => "notStarted",
+            OperationStatus::Running => "running",
+            OperationStatus::Succeeded => "succeeded",
+            OperationStatus::Failed => "failed",
+            OperationStatus::Unknown(s) => s,
+        }
+    }
+
+    /// Whether the operation has ended (succeeded, failed, or a status this library does not
+    /// know, which it cannot wait on).
+    pub fn is_done(&self) -> bool {
+        !matches!(self, OperationStatus::NotStarted | OperationStatus::Running)
+    }
+}
+
+impl fmt::Display for OperationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The answer to an update that may run long: done now, or accepted as an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change<T> {
+    /// Applied at once (or nothing to change): the object as it now stands.
+    Done(T),
+    /// Accepted: poll the operation.
+    Accepted {
+        /// The operation.
+        operation: OperationRef,
+        /// How long the service asked to wait before polling.
+        retry_after: Option<std::time::Duration>,
+    },
 }
 
 /// A request on a relationship (`lockForApproval`, `terminate`).

@@ -69,6 +69,9 @@ pub enum TemplateError {
     /// Auto-extend asked for together with Global Administrator.
     #[error("relationships that include Global Administrator cannot be auto-extended")]
     AutoExtendWithGlobalAdmin,
+    /// A GDAP security group template is not valid.
+    #[error("{0}")]
+    Groups(String),
 }
 
 /// A reusable relationship request: name stem, roles, duration and auto-extend.

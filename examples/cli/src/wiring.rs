@@ -290,6 +290,7 @@ pub(crate) async fn connect_env(
     };
     let ports = Ports {
         gdap: Arc::new(GraphGdap::new(graph.clone())),
+        partner_directory: Arc::new(GraphGdap::new(graph.clone())),
         directories: Arc::new(directories),
         partner_center: Arc::new(PartnerCenterConsents::new(partner_center.clone())),
         tokens: Arc::new(tokens),

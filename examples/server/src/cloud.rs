@@ -207,7 +207,8 @@ pub(crate) fn wire(
     }
     let store = Arc::new(store.clone());
     let ports = Ports {
-        gdap: Arc::new(GraphGdap::new(graph)),
+        gdap: Arc::new(GraphGdap::new(graph.clone())),
+        partner_directory: Arc::new(GraphGdap::new(graph)),
         directories: Arc::new(directories),
         partner_center: Arc::new(PartnerCenterConsents::new(partner_center)),
         tokens: Arc::new(tokens),

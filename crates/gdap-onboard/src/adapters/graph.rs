@@ -465,3 +465,7 @@ impl CustomerDirectory for GraphDirectory {
             .map_err(ge)
     }
 }
+
+/// The partner tenant's directory over the same partner-token Graph client.
+#[async_trait]
+impl crate::ports::PartnerDirectory for GraphGdap {}

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod expiry;
+pub mod lifecycle;
 pub mod onboard;
 pub mod own_tenant;
 pub mod request;
@@ -19,6 +20,11 @@ use std::fmt;
 
 pub use audit::{AuditFinding, AuditReport, FindingKind, RoleAudit, audit_roles};
 pub use expiry::{ExpiringRelationship, ExpiryBucket, ExpiryReport, PendingApproval};
+pub use lifecycle::{
+    AccessTrace, ApprovalReport, ApprovalWait, AutoExtendReport, BulkOptions, ChangeCounts,
+    ChangeStatus, DriftReport, GlobalAdminRemovalReport, GroupAssignmentReport, GroupSetupReport,
+    GroupTemplate, RelationshipChange, WebhookOutcome,
+};
 pub use onboard::{
     BatchCounts, BatchReport, BatchRun, Cancellation, OnboardOptions, OnboardStep, PlannedWrite,
     ProgressEvent, RunControl, RunKind, StepReport, StepStatus, TenantOutcome, TenantPlan,

@@ -134,6 +134,42 @@ fn one_of_each() -> Vec<OnboardError> {
             existing: tid(1),
             requested: t,
         },
+        OnboardError::RelationshipNotActive {
+            relationship_id: rid(1),
+            status: "approvalPending".into(),
+        },
+        OnboardError::ApprovalTimedOut {
+            relationship_id: rid(2),
+            status: "approvalPending".into(),
+            waited_secs: 3600,
+            approval_link: "https://admin.microsoft.com/AdminPortal/Home#/partners/invitation/granularAdminRelationships/x".into(),
+        },
+        OnboardError::ApprovalEnded {
+            relationship_id: rid(3),
+            status: "expired".into(),
+        },
+        OnboardError::OperationIncomplete {
+            relationship_id: rid(4),
+            status: "running".into(),
+            waited_secs: 600,
+        },
+        OnboardError::WebhookRegisteredElsewhere {
+            existing_url: "https://other-tool.example/hooks".into(),
+            existing_events: vec!["test-created".into()],
+        },
+        OnboardError::AmbiguousGroup {
+            display_name: "GDAP - App Install".into(),
+            ids: vec![
+                "11111111-1111-4111-8111-111111111111".parse().unwrap(),
+                "22222222-2222-4222-8222-222222222222".parse().unwrap(),
+            ],
+        },
+        OnboardError::GroupNotFound {
+            display_name: "GDAP - Global Reader".into(),
+        },
+        OnboardError::UserNotFound {
+            user: "svc-gdap@msp.example".into(),
+        },
         OnboardError::InvalidDisplayName {
             display_name: "a/b".into(),
             reason: "may contain only letters, digits, spaces and - _ . ( )".into(),
