@@ -21,6 +21,9 @@ pub const DEFAULT_ENDPOINT: &str = "https://graph.microsoft.com/v1.0";
 pub const DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 /// Largest `$top` Graph accepts on the GDAP lists.
 pub const MAX_TOP: u32 = 300;
+/// Largest `$top` Graph accepts on the directory lists: groups, group members and a user's
+/// `transitiveMemberOf` are checked against it (the consent lists keep [`MAX_TOP`]).
+pub const MAX_DIRECTORY_TOP: u32 = 999;
 /// The header value that makes Graph return evolvable enum members (`reject`,
 /// `delegatedAdminRelationshipUpdate`) instead of `unknownFutureValue`.
 pub const PREFER_UNKNOWN_ENUM_MEMBERS: &str = "include-unknown-enum-members";
@@ -170,7 +173,28 @@ impl GraphClient {
         path: String,
         options: Option<ListOptions>,
     ) -> Pager<T> {
-        match options.unwrap_or_default().apply(Request::get(path)) {
+        self.pager_with_max(path, options, MAX_TOP)
+    }
+
+    /// A pager over a directory list, where `$top` may go up to [`MAX_DIRECTORY_TOP`].
+    pub(crate) fn directory_pager<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: String,
+        options: Option<ListOptions>,
+    ) -> Pager<T> {
+        self.pager_with_max(path, options, MAX_DIRECTORY_TOP)
+    }
+
+    fn pager_with_max<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: String,
+        options: Option<ListOptions>,
+        max_top: u32,
+    ) -> Pager<T> {
+        match options
+            .unwrap_or_default()
+            .apply_with_max(Request::get(path), max_top)
+        {
             Ok(req) => Pager::new(self.pipeline.clone(), req),
             Err(e) => Pager::failed(e),
         }
@@ -213,7 +237,8 @@ pub struct ListOptions {
     pub filter: Option<String>,
     /// `$select`: properties to return (empty = all).
     pub select: Vec<String>,
-    /// `$top`: page size, 1..=300.
+    /// `$top`: page size, 1..=300 on the GDAP lists ([`MAX_TOP`]), 1..=999 on the directory lists
+    /// ([`MAX_DIRECTORY_TOP`]).
     pub top: Option<u32>,
     /// `$orderby`, e.g. `endDateTime asc`.
     pub orderby: Option<String>,
@@ -241,7 +266,8 @@ impl ListOptions {
         self
     }
 
-    /// Sets `$top` (checked to be 1..=300 when the call is made).
+    /// Sets `$top` (checked when the call is made: 1..=300 on the GDAP lists, 1..=999 on the
+    /// directory lists).
     pub fn top(mut self, top: u32) -> Self {
         self.top = Some(top);
         self
@@ -253,24 +279,30 @@ impl ListOptions {
         self
     }
 
-    /// Checks `$top`.
+    /// Checks `$top` against the GDAP limit, 1..=[`MAX_TOP`]. The directory lists
+    /// ([`GraphClient::list_groups`], …) check against [`MAX_DIRECTORY_TOP`] instead.
     ///
     /// # Errors
     /// [`Error::Validation`] naming `$top`.
     pub fn validate(&self) -> Result<()> {
+        self.validate_top(MAX_TOP)
+    }
+
+    fn validate_top(&self, max: u32) -> Result<()> {
         if let Some(top) = self.top
-            && !(1..=MAX_TOP).contains(&top)
+            && !(1..=max).contains(&top)
         {
             return Err(Error::validation(
                 "$top",
-                format!("{top} is outside 1..={MAX_TOP}"),
+                format!("{top} is outside 1..={max}"),
             ));
         }
         Ok(())
     }
 
-    pub(crate) fn apply(self, mut req: Request) -> Result<Request> {
-        self.validate()?;
+    /// Validates against `max_top` and adds the options to `req`.
+    pub(crate) fn apply_with_max(self, mut req: Request, max_top: u32) -> Result<Request> {
+        self.validate_top(max_top)?;
         if let Some(f) = self.filter {
             req = req.query("$filter", f);
         }
@@ -309,7 +341,7 @@ impl<T: DeserializeOwned + Send + 'static> Pager<T> {
         }
     }
 
-    fn failed(e: Error) -> Self {
+    pub(crate) fn failed(e: Error) -> Self {
         Self {
             inner: futures::stream::once(async move { Err(e) }).boxed(),
         }

@@ -2,9 +2,11 @@
 //!
 //! Callers branch on the predicates ([`Error::is_already_exists`], [`Error::is_throttled`],
 //! [`Error::status`], …), never on variants or message text. Classification uses the HTTP status
-//! and the Graph `error.code`; message text is consulted only where the reference documents no code
-//! (a duplicate appRoleAssignment answers 400 "Permission being assigned already exists on the
-//! object").
+//! and the Graph `error.code`; message text is consulted only where the reference documents no
+//! more specific code, and only under the code `Request_BadRequest` (a duplicate appRoleAssignment
+//! answers 400 "Permission being assigned already exists on the object"; adding a group member that
+//! is already there answers 400 "One or more added object references already exist for the
+//! following modified properties: 'members'.").
 
 use std::time::Duration;
 
@@ -35,6 +37,10 @@ const CONCURRENCY_CODES: &[&str] = &["Directory_ConcurrencyViolation"];
 /// The documented fallback text of a duplicate appRoleAssignment (no code is documented).
 const DUPLICATE_ASSIGNMENT_TEXT: &str = "already exists on the object";
 
+/// The fallback text of a `$ref` add (group member, owner) whose reference is already there; the
+/// code is the generic `Request_BadRequest`.
+const DUPLICATE_REFERENCE_TEXT: &str = "added object references already exist";
+
 /// Every way a Graph call can fail.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -42,8 +48,9 @@ pub enum Error {
     /// A failure of the shared pipeline: HTTP status, transport, decoding, token, …
     #[error(transparent)]
     Core(gdap_core::Error),
-    /// The resource being created already exists (409 conflict, or the documented duplicate
-    /// appRoleAssignment answer). Carries the service's answer.
+    /// The resource being created already exists (409 conflict, the documented duplicate
+    /// appRoleAssignment answer, or a group member that is already a member). Carries the
+    /// service's answer.
     #[error(transparent)]
     AlreadyExists(gdap_core::Error),
     /// A relationship with the same display name already exists for this partner (409 on create or
@@ -105,8 +112,10 @@ fn is_already_exists_core(e: &gdap_core::Error) -> bool {
         400 => {
             code_in(code, ALREADY_EXISTS_CODES)
                 || (code_in(code, &["Request_BadRequest"])
-                    && h.message()
-                        .is_some_and(|m| m.contains(DUPLICATE_ASSIGNMENT_TEXT)))
+                    && h.message().is_some_and(|m| {
+                        m.contains(DUPLICATE_ASSIGNMENT_TEXT)
+                            || m.contains(DUPLICATE_REFERENCE_TEXT)
+                    }))
         }
         _ => false,
     }
@@ -149,7 +158,9 @@ impl Error {
     }
 
     /// The resource already exists: a 409 conflict (other than a concurrency race), the
-    /// documented duplicate appRoleAssignment 400, or a duplicate relationship display name.
+    /// documented duplicate appRoleAssignment 400, the 400 `Request_BadRequest` "One or more added
+    /// object references already exist" of adding a group member twice, or a duplicate
+    /// relationship display name.
     pub fn is_already_exists(&self) -> bool {
         matches!(
             self,
@@ -241,7 +252,7 @@ impl Error {
         self.as_http().and_then(|h| h.date())
     }
 
-    /// 404.
+    /// 404 (any code, e.g. `Request_ResourceNotFound` for a missing group, user or member).
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }

@@ -6,11 +6,13 @@ mod consent;
 mod customer;
 mod duration;
 mod enums;
+mod group;
 mod operation;
 mod organization;
 mod relationship;
 mod request;
 pub(crate) mod timestamp;
+mod user;
 
 pub use assignment::{
     AccessAssignmentUpdate, AccessContainer, DelegatedAdminAccessAssignment, NewAccessAssignment,
@@ -26,6 +28,11 @@ pub use enums::{
     AccessAssignmentStatus, AccessContainerType, ConsentType, LongRunningOperationStatus,
     OperationType, RelationshipStatus, RequestAction, RequestStatus, UnknownValue,
 };
+pub(crate) use group::validate_group_display_name;
+pub use group::{
+    DirectoryObject, FALLBACK_MAIL_NICKNAME, GROUP_ODATA_TYPE, Group, MAX_GROUP_DISPLAY_NAME_CHARS,
+    MAX_MAIL_NICKNAME_CHARS, NewSecurityGroup, USER_ODATA_TYPE, mail_nickname_from,
+};
 pub use operation::RelationshipOperation;
 pub use organization::{Organization, VerifiedDomain};
 pub use relationship::{
@@ -35,3 +42,4 @@ pub use relationship::{
 };
 pub(crate) use request::NewRequest;
 pub use request::RelationshipRequest;
+pub use user::User;

@@ -19,6 +19,7 @@ mod assignments;
 mod consent;
 mod errors;
 mod gdap;
+mod groups;
 mod models;
 mod proptests;
 mod relationships;
