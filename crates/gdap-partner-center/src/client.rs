@@ -163,7 +163,8 @@ impl PartnerCenterClientBuilder {
     }
 }
 
-/// A typed Partner Center client: customers and CPV application consents.
+/// A typed Partner Center client: customers, CPV application consents and the webhook
+/// registration.
 ///
 /// Cheap to clone, immutable, `Send + Sync`. Every call carries `Authorization`,
 /// `Accept: application/json`, a fresh `MS-RequestId` (kept across the retries of that call) and the

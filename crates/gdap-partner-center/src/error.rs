@@ -1,9 +1,10 @@
 //! The crate's error type.
 //!
-//! Callers branch on the predicates ([`Error::is_already_exists`], [`Error::is_mfa_required`],
-//! [`Error::is_forbidden`], [`Error::is_not_found`], [`Error::is_throttled`],
-//! [`Error::is_retryable`], ...), not on message text. Every variant's `Display` says what to do;
-//! its `source()` is the [`PartnerCenterErrorDetails`] with status, code, description and ids.
+//! Callers branch on the predicates ([`Error::is_already_exists`], [`Error::is_conflict`],
+//! [`Error::is_mfa_required`], [`Error::is_forbidden`], [`Error::is_not_found`],
+//! [`Error::is_throttled`], [`Error::is_retryable`], ...), not on message text. Every variant's
+//! `Display` says what to do; its `source()` is the [`PartnerCenterErrorDetails`] with status,
+//! code, description and ids.
 
 use std::fmt;
 use std::time::Duration;
@@ -31,6 +32,18 @@ pub enum Error {
     )]
     AlreadyExists(#[source] Box<PartnerCenterErrorDetails>),
 
+    /// `POST /webhooks/v1/registration` found a registration already present for the partner
+    /// (HTTP 409; there is one per partner tenant). Update it with `PUT`
+    /// ([`update_webhook_registration`](crate::PartnerCenterClient::update_webhook_registration)),
+    /// or read it first: another tool of the same partner may own it.
+    #[error(
+        "a webhook registration already exists for this partner (HTTP {status}): there is one per \
+         partner tenant; update it (PUT) instead of creating it, after checking that no other tool \
+         relies on it",
+        status = .0.status
+    )]
+    WebhookRegistrationExists(#[source] Box<PartnerCenterErrorDetails>),
+
     /// The App+User token carries no MFA claim (HTTP 401, code 900421 or a description about
     /// MFA). Never retried: a new sign-in is needed.
     #[error(
@@ -50,10 +63,10 @@ pub enum Error {
     )]
     Forbidden(#[source] Box<PartnerCenterErrorDetails>),
 
-    /// The customer or the consent does not exist (HTTP 404).
+    /// The customer, the consent or the webhook registration does not exist (HTTP 404).
     #[error(
         "not found in Partner Center (HTTP 404): the customer is not one of your customers, or \
-         there is no such application consent"
+         there is no such application consent or webhook registration"
     )]
     NotFound(#[source] Box<PartnerCenterErrorDetails>),
 
@@ -226,10 +239,20 @@ impl Error {
         }
     }
 
+    /// A 409 of `POST /webhooks/v1/registration` is about the partner's webhook registration, not
+    /// a consent: reclassify it.
+    pub(crate) fn into_webhook_conflict(self) -> Self {
+        match self {
+            Error::AlreadyExists(d) if d.status == 409 => Error::WebhookRegistrationExists(d),
+            other => other,
+        }
+    }
+
     /// The Partner Center details, when the service answered with an error.
     pub fn details(&self) -> Option<&PartnerCenterErrorDetails> {
         match self {
             Error::AlreadyExists(d)
+            | Error::WebhookRegistrationExists(d)
             | Error::MfaRequired(d)
             | Error::Forbidden(d)
             | Error::NotFound(d)
@@ -247,9 +270,21 @@ impl Error {
         }
     }
 
-    /// The consent is already present ([`Error::AlreadyExists`]).
+    /// The consent is already present ([`Error::AlreadyExists`]). False for a webhook
+    /// registration that already exists; [`is_conflict`](Self::is_conflict) covers both.
     pub fn is_already_exists(&self) -> bool {
         matches!(self, Error::AlreadyExists(_))
+    }
+
+    /// A create collided with what is already there: a consent already present
+    /// ([`Error::AlreadyExists`]: 409, or "Permission entry already exists." at 400) or a
+    /// webhook registration already present ([`Error::WebhookRegistrationExists`]: 409 on
+    /// `POST`). Never retryable; read the current state and update or keep it.
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            Error::AlreadyExists(_) | Error::WebhookRegistrationExists(_)
+        )
     }
 
     /// The token lacks MFA ([`Error::MfaRequired`]); sign in again, do not retry.
@@ -285,10 +320,12 @@ impl Error {
     }
 
     /// Whether trying the same call again later may succeed (transient status, throttling,
-    /// transport failure). Never true for [`Error::MfaRequired`] or [`Error::AlreadyExists`].
+    /// transport failure). Never true for [`Error::MfaRequired`], [`Error::AlreadyExists`] or
+    /// [`Error::WebhookRegistrationExists`].
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::AlreadyExists(_)
+            | Error::WebhookRegistrationExists(_)
             | Error::MfaRequired(_)
             | Error::Forbidden(_)
             | Error::NotFound(_) => false,

@@ -6,6 +6,7 @@ pub mod client;
 mod customers;
 pub mod error;
 pub mod models;
+mod webhooks;
 
 pub use client::{
     DEFAULT_ENDPOINT, DEFAULT_SCOPE, Pager, PartnerCenterClient, PartnerCenterClientBuilder,

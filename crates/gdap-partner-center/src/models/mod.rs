@@ -3,13 +3,19 @@
 //! JSON property names are camelCase as Partner Center sends them. Response structs are
 //! `#[non_exhaustive]` and ignore unknown properties; service enums keep values they do not know.
 //! Request structs ([`ApplicationConsent`], [`ApplicationGrant`], [`ListCustomersOptions`]) have
-//! public fields and constructors.
+//! public fields and constructors. Webhook registrations ([`WebhookRegistration`]) are read in
+//! PascalCase or camelCase, as Partner Center documents and answers them.
 
 mod application_consents;
 mod customers;
+mod webhooks;
 
 pub use application_consents::{ApplicationConsent, ApplicationGrant, PARTNER_CENTER_APP_ID};
 pub use customers::{
     CompanyProfile, Customer, DEFAULT_PAGE_SIZE, ListCustomersOptions, RelationshipToPartner,
     UnknownValue,
+};
+pub use webhooks::{
+    GDAP_APPROVAL_EVENTS, GDAP_RELATIONSHIP_ACTIVATED, GDAP_RELATIONSHIP_APPROVED,
+    GDAP_RELATIONSHIP_EXPIRED, GDAP_RELATIONSHIP_TERMINATED, TEST_CREATED, WebhookRegistration,
 };

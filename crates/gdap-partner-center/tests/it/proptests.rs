@@ -4,6 +4,7 @@
 use futures::StreamExt;
 use gdap_partner_center::models::{
     ApplicationConsent, ApplicationGrant, CompanyProfile, Customer, RelationshipToPartner,
+    WebhookRegistration,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -68,6 +69,10 @@ fn decode_all(bytes: &[u8]) {
     if let Ok(g) = serde_json::from_slice::<ApplicationGrant>(bytes) {
         let _ = g.scopes().count();
     }
+    if let Ok(r) = serde_json::from_slice::<WebhookRegistration>(bytes) {
+        let _ = r.has_event("test-created");
+        let _ = serde_json::to_vec(&r).unwrap();
+    }
 }
 
 /// A current-thread runtime and a mock server for the cases that go through the client.
@@ -103,7 +108,7 @@ proptest! {
 
     #[test]
     fn models_decode_fixtures_with_one_field_replaced(pick in any::<usize>(), r in arb_json()) {
-        for name in ["customer", "consent_created"] {
+        for name in ["customer", "consent_created", "webhook_registration", "webhook_registration_camel"] {
             decode_all(&serde_json::to_vec(&mutate(super::fixture(name), pick, r.clone())).unwrap());
         }
         let mut page = super::fixture("customers_page1");
