@@ -262,7 +262,7 @@ pub(crate) async fn connect_env(
         .map_err(|e| CliError::usage(format!("--graph-endpoint: {e}"), None))?;
     let partner_center = PartnerCenterClient::builder()
         .with_endpoint(target.partner_center.clone())
-        .with_credential(partner_credential)
+        .with_credential(partner_credential.clone())
         .build()
         .map_err(|e| CliError::usage(format!("--partner-center-endpoint: {e}"), None))?;
 
@@ -276,7 +276,8 @@ pub(crate) async fn connect_env(
     };
     let mut directories =
         GraphDirectories::from_refresh_credential(graph.clone(), credential.clone());
-    let mut tokens = AuthTokens::from_refresh_credential(account.clone(), credential.clone());
+    let mut tokens = AuthTokens::from_refresh_credential(account.clone(), credential.clone())
+        .with_partner_credential(partner_credential);
     if let Some(own) = own {
         directories = directories.with_own_tenant_credential(own.clone());
         tokens = tokens.with_own_tenant_credential(own);

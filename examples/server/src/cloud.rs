@@ -192,12 +192,13 @@ pub(crate) fn wire(
         .map_err(|e| anyhow::anyhow!("graph endpoint: {e}"))?;
     let partner_center = PartnerCenterClient::builder()
         .with_endpoint(endpoints.partner_center.clone())
-        .with_credential(partner_credential)
+        .with_credential(partner_credential.clone())
         .build()
         .map_err(|e| anyhow::anyhow!("partner center endpoint: {e}"))?;
     let mut directories =
         GraphDirectories::from_refresh_credential(graph.clone(), credential.clone());
-    let mut tokens = AuthTokens::from_refresh_credential(account.clone(), credential.clone());
+    let mut tokens = AuthTokens::from_refresh_credential(account.clone(), credential.clone())
+        .with_partner_credential(partner_credential);
     if let (Some(t), Some(_)) = (account.partner_tenant_id, &endpoints.client_secret)
         && let Ok(own) = ClientSecretCredential::new(authority, t, endpoints.app())
     {

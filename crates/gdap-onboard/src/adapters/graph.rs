@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use gdap_core::{
-    AppId, AppRoleId, GrantId, RelationshipId, RoleTemplateId, SecurityGroupId, ServicePrincipalId,
-    TenantId, TokenCredential,
+    AppId, AppRoleId, AssignmentId, GrantId, RelationshipId, RoleTemplateId, SecurityGroupId,
+    ServicePrincipalId, TenantId, TokenCredential, UserId,
 };
 use gdap_graph::models::{
     self as gm, AccessDetails, CustomerParticipant, DelegatedAdminAccessAssignment,
@@ -20,11 +20,14 @@ use gdap_graph::{GraphClient, ListOptions};
 use crate::directory::{
     AppRoleGrant, DelegatedGrant, Organization, PermissionDef, ServicePrincipal,
 };
+use crate::partner_directory::{GroupMember, MemberKind, PartnerUser, SecurityGroup};
 use crate::port_error::{PortError, PortErrorKind};
-use crate::ports::{AccessPath, CustomerDirectories, CustomerDirectory, PartnerGdap, PortStream};
+use crate::ports::{
+    AccessPath, CustomerDirectories, CustomerDirectory, PartnerDirectory, PartnerGdap, PortStream,
+};
 use crate::relationship::{
-    AccessAssignment, AssignmentStatus, NewRelationship, Relationship, RelationshipRequest,
-    RelationshipStatus,
+    AccessAssignment, AssignmentStatus, Change, NewRelationship, OperationRef, OperationStatus,
+    Relationship, RelationshipRequest, RelationshipStatus,
 };
 use crate::templates::Days;
 
@@ -86,6 +89,7 @@ fn relationship_from(r: DelegatedAdminRelationship) -> Relationship {
         )
         .with_reseller(r.reseller.is_some());
     out.duration = days_of(r.duration.as_ref());
+    out.etag = r.etag.clone();
     if let Some(c) = &r.customer {
         out = out.with_customer(c.tenant_id, c.display_name.as_deref());
     }
@@ -105,12 +109,35 @@ fn assignment_from(a: DelegatedAdminAccessAssignment) -> Result<AccessAssignment
         .map_or(AssignmentStatus::Unknown(String::new()), |s| {
             AssignmentStatus::parse(s.as_str())
         });
-    Ok(AccessAssignment::new(
-        a.id,
-        group,
-        a.access_details.role_ids().copied(),
-        status,
-    ))
+    let mut out = AccessAssignment::new(a.id, group, a.access_details.role_ids().copied(), status);
+    out.etag = a.etag;
+    Ok(out)
+}
+
+fn change_from<T, U>(
+    relationship: &RelationshipId,
+    outcome: gdap_graph::client::UpdateOutcome<T>,
+    convert: impl FnOnce(T) -> Result<U, PortError>,
+) -> Result<Change<U>, PortError> {
+    match outcome {
+        gdap_graph::client::UpdateOutcome::Updated(t) => Ok(Change::Done(convert(t)?)),
+        gdap_graph::client::UpdateOutcome::Accepted {
+            operation_url,
+            retry_after,
+        } => Ok(Change::Accepted {
+            operation: OperationRef {
+                relationship_id: relationship.clone(),
+                location: operation_url.to_string(),
+            },
+            retry_after,
+        }),
+    }
+}
+
+fn group_from(g: gm::Group) -> SecurityGroup {
+    let mut out = SecurityGroup::new(g.id, g.display_name);
+    out.description = g.description;
+    out
 }
 
 /// [`PartnerGdap`] over a Graph client holding the partner's credential.
@@ -217,6 +244,205 @@ impl PartnerGdap for GraphGdap {
             .await
             .map_err(ge)?;
         assignment_from(a)
+    }
+
+    async fn set_auto_extend(
+        &self,
+        id: &RelationshipId,
+        etag: &str,
+        auto_extend: Days,
+    ) -> Result<Relationship, PortError> {
+        let update = gm::RelationshipUpdate {
+            auto_extend_duration: Some(if auto_extend.get() == 0 {
+                IsoDuration::no_auto_extend()
+            } else {
+                IsoDuration::auto_extend(&auto_extend.to_iso8601()).map_err(ge)?
+            }),
+            ..Default::default()
+        };
+        let outcome = self
+            .client
+            .update_relationship(id, etag, &update)
+            .await
+            .map_err(ge)?;
+        match outcome.updated() {
+            Some(r) => Ok(relationship_from(r)),
+            // Not documented for auto-extend; read the result instead of guessing.
+            None => self.get_relationship(id).await,
+        }
+    }
+
+    async fn update_relationship_roles(
+        &self,
+        id: &RelationshipId,
+        etag: &str,
+        roles: &[RoleTemplateId],
+    ) -> Result<Change<Relationship>, PortError> {
+        let update = gm::RelationshipUpdate {
+            access_details: Some(AccessDetails::from_roles(roles.iter().copied())),
+            ..Default::default()
+        };
+        let outcome = self
+            .client
+            .update_relationship(id, etag, &update)
+            .await
+            .map_err(ge)?;
+        change_from(id, outcome, |r| Ok(relationship_from(r)))
+    }
+
+    async fn update_access_assignment(
+        &self,
+        id: &RelationshipId,
+        assignment: &AssignmentId,
+        etag: &str,
+        roles: &[RoleTemplateId],
+    ) -> Result<Change<AccessAssignment>, PortError> {
+        let update =
+            gm::AccessAssignmentUpdate::new(AccessDetails::from_roles(roles.iter().copied()));
+        let outcome = self
+            .client
+            .update_access_assignment(id, assignment, etag, &update)
+            .await
+            .map_err(ge)?;
+        change_from(id, outcome, assignment_from)
+    }
+
+    async fn delete_access_assignment(
+        &self,
+        id: &RelationshipId,
+        assignment: &AssignmentId,
+        etag: &str,
+    ) -> Result<(), PortError> {
+        self.client
+            .delete_access_assignment(id, assignment, etag)
+            .await
+            .map_err(ge)
+    }
+
+    async fn get_operation(&self, operation: &OperationRef) -> Result<OperationStatus, PortError> {
+        let url = url::Url::parse(&operation.location).map_err(|e| {
+            PortError::new(
+                PortErrorKind::Invalid,
+                format!("bad operation location: {e}"),
+            )
+        })?;
+        let op = self.client.get_operation_by_url(&url).await.map_err(ge)?;
+        Ok(OperationStatus::parse(op.status.as_str()))
+    }
+}
+
+/// The partner tenant's directory over the same partner-token Graph client.
+#[async_trait]
+impl PartnerDirectory for GraphGdap {
+    async fn find_groups_by_name(
+        &self,
+        display_name: &str,
+    ) -> Result<Vec<SecurityGroup>, PortError> {
+        let groups = self
+            .client
+            .find_groups_by_display_name(display_name)
+            .await
+            .map_err(ge)?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| g.security_enabled != Some(false))
+            .map(group_from)
+            .collect())
+    }
+
+    async fn get_group(&self, id: &SecurityGroupId) -> Result<Option<SecurityGroup>, PortError> {
+        match self.client.get_group(id).await {
+            Ok(g) => Ok(Some(group_from(g))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(ge(e)),
+        }
+    }
+
+    async fn create_security_group(
+        &self,
+        display_name: &str,
+        description: &str,
+    ) -> Result<SecurityGroup, PortError> {
+        let mut body = gm::NewSecurityGroup::new(display_name);
+        if !description.is_empty() {
+            body = body.with_description(description);
+        }
+        self.client
+            .create_security_group(&body)
+            .await
+            .map(group_from)
+            .map_err(ge)
+    }
+
+    async fn list_group_members(
+        &self,
+        group: &SecurityGroupId,
+    ) -> Result<Vec<GroupMember>, PortError> {
+        let members: Vec<gm::DirectoryObject> = self
+            .client
+            .list_group_members(group, None)
+            .try_collect()
+            .await
+            .map_err(ge)?;
+        Ok(members
+            .into_iter()
+            .map(|m| {
+                let kind = if m.is_user() {
+                    MemberKind::User
+                } else if m.is_group() {
+                    MemberKind::Group
+                } else {
+                    MemberKind::Other
+                };
+                let name = m.user_principal_name.or(m.display_name);
+                GroupMember::new(m.id, kind, name)
+            })
+            .collect())
+    }
+
+    async fn add_group_member(
+        &self,
+        group: &SecurityGroupId,
+        user: &UserId,
+    ) -> Result<(), PortError> {
+        self.client
+            .add_group_member(group, &user.to_string())
+            .await
+            .map_err(ge)
+    }
+
+    async fn find_user(&self, user: &str) -> Result<Option<PartnerUser>, PortError> {
+        match self.client.get_user(user).await {
+            Ok(u) => {
+                let upn = u
+                    .user_principal_name
+                    .clone()
+                    .or_else(|| u.mail.clone())
+                    .unwrap_or_else(|| user.to_owned());
+                let mut out = PartnerUser::new(u.id, upn);
+                out.display_name = u.display_name;
+                Ok(Some(out))
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(ge(e)),
+        }
+    }
+
+    async fn list_user_groups(&self, user: &UserId) -> Result<Vec<SecurityGroup>, PortError> {
+        let items: Vec<gm::DirectoryObject> = self
+            .client
+            .list_user_transitive_member_of(&user.to_string(), None)
+            .try_collect()
+            .await
+            .map_err(ge)?;
+        Ok(items
+            .into_iter()
+            .filter(|o| o.is_group() && o.security_enabled != Some(false))
+            .filter_map(|o| {
+                let id = SecurityGroupId::try_from(o.id.as_str()).ok()?;
+                Some(SecurityGroup::new(id, o.display_name.unwrap_or_default()))
+            })
+            .collect())
     }
 }
 
@@ -465,7 +691,3 @@ impl CustomerDirectory for GraphDirectory {
             .map_err(ge)
     }
 }
-
-/// The partner tenant's directory over the same partner-token Graph client.
-#[async_trait]
-impl crate::ports::PartnerDirectory for GraphGdap {}

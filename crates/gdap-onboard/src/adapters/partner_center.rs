@@ -6,6 +6,7 @@ use gdap_partner_center::PartnerCenterClient;
 use gdap_partner_center::models::{ApplicationConsent, ApplicationGrant};
 
 use crate::directory::{AppConsent, ConsentGrant};
+use crate::partner_directory::WebhookRegistration;
 use crate::port_error::{PortError, PortErrorKind};
 use crate::ports::PartnerCenter;
 
@@ -23,7 +24,7 @@ pub fn port_error_from_partner_center(e: &gdap_partner_center::Error) -> PortErr
             base = base.with_request_id(id);
         }
     }
-    if e.is_already_exists() {
+    if e.is_already_exists() || e.is_conflict() {
         base.with_kind(PortErrorKind::AlreadyExists)
     } else if e.is_mfa_required() {
         let base = base.with_kind(PortErrorKind::MfaRequired).with_status(401);
@@ -117,4 +118,48 @@ impl PartnerCenter for PartnerCenterConsents {
             .map(from_client)
             .collect())
     }
+
+    async fn get_webhook_registration(&self) -> Result<Option<WebhookRegistration>, PortError> {
+        Ok(self
+            .client
+            .get_webhook_registration()
+            .await
+            .map_err(pe)?
+            .map(|r| WebhookRegistration::new(r.webhook_url, r.webhook_events)))
+    }
+
+    async fn create_webhook_registration(
+        &self,
+        registration: &WebhookRegistration,
+    ) -> Result<WebhookRegistration, PortError> {
+        let url = webhook_url(registration)?;
+        let r = self
+            .client
+            .create_webhook_registration(&url, &registration.events)
+            .await
+            .map_err(pe)?;
+        Ok(WebhookRegistration::new(r.webhook_url, r.webhook_events))
+    }
+
+    async fn update_webhook_registration(
+        &self,
+        registration: &WebhookRegistration,
+    ) -> Result<WebhookRegistration, PortError> {
+        let url = webhook_url(registration)?;
+        let r = self
+            .client
+            .update_webhook_registration(&url, &registration.events)
+            .await
+            .map_err(pe)?;
+        Ok(WebhookRegistration::new(r.webhook_url, r.webhook_events))
+    }
+}
+
+fn webhook_url(registration: &WebhookRegistration) -> Result<url::Url, PortError> {
+    url::Url::parse(&registration.url).map_err(|e| {
+        PortError::new(
+            PortErrorKind::Invalid,
+            format!("the webhook callback is not a valid URL: {e}"),
+        )
+    })
 }

@@ -19,6 +19,7 @@ pub struct AuthTokens {
     account: PartnerAccount,
     gdap: CredentialFactory,
     own_tenant: Option<Arc<dyn TokenCredential>>,
+    partner: Option<Arc<dyn TokenCredential>>,
     scope: String,
 }
 
@@ -37,6 +38,7 @@ impl AuthTokens {
             account,
             gdap,
             own_tenant: None,
+            partner: None,
             scope: gdap_auth::scopes::GRAPH_DEFAULT.to_owned(),
         }
     }
@@ -50,6 +52,13 @@ impl AuthTokens {
             account,
             Arc::new(move |tenant: TenantId| credential.for_tenant(tenant)),
         )
+    }
+
+    /// Sets the partner-tenant credential of the signed-in user (its token's `amr` claim tells
+    /// whether the sign-in carried MFA).
+    pub fn with_partner_credential(mut self, credential: Arc<dyn TokenCredential>) -> Self {
+        self.partner = Some(credential);
+        self
     }
 
     /// Sets the own tenant's client-credentials credential.
@@ -84,5 +93,17 @@ impl Tokens for AuthTokens {
             .await
             .map(|_| ())
             .map_err(|e| PortError::from_core(&e))
+    }
+
+    async fn partner_sign_in_methods(&self) -> Result<Option<Vec<String>>, PortError> {
+        let Some(c) = &self.partner else {
+            return Ok(None);
+        };
+        let token = c
+            .get_token(&[self.scope.as_str()])
+            .await
+            .map_err(|e| PortError::from_core(&e))?;
+        // Decoded without verification: the claim only informs a report, it grants nothing.
+        Ok(gdap_auth::claims::access_token_claims(&token).map(|c| c.amr))
     }
 }
