@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::faults::{Action, FaultEngine, Faults};
-use crate::graph::{consent as gc, directory as gd, relationships as gr};
+use crate::graph::{consent as gc, directory as gd, groups as gg, relationships as gr};
 use crate::listener::{ConnInfo, KillListener};
 use crate::state::{AppState, Clock, Config, Core, Shared, Tokens};
 use crate::stats::{DuplicateWrite, FaultRecord, Recorder, Replayed, Stats, WriteRecord};
@@ -526,6 +526,28 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/graph/v1.0/organization/{id}", get(gd::get_organization))
         .route("/graph/v1.0/users", get(gd::list_users))
         .route("/graph/v1.0/users/$count", get(gd::users_count))
+        // partner directory: groups, members, users by id or UPN
+        .route(
+            "/graph/v1.0/groups",
+            get(gg::list_groups).post(gg::create_group),
+        )
+        .route("/graph/v1.0/groups/{id}", get(gg::get_group))
+        .route("/graph/v1.0/groups/{id}/members", get(gg::list_members))
+        .route("/graph/v1.0/groups/{id}/members/$ref", post(gg::add_member))
+        .route(
+            "/graph/v1.0/groups/{id}/members/{member_id}/$ref",
+            axum::routing::delete(gg::remove_member),
+        )
+        .route("/graph/v1.0/users/{id}", get(gg::get_user))
+        .route("/graph/v1.0/users/{id}/memberOf", get(gg::member_of))
+        .route(
+            "/graph/v1.0/users/{id}/transitiveMemberOf",
+            get(gg::member_of),
+        )
+        .route(
+            "/graph/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group",
+            get(gg::member_of),
+        )
         .route("/graph/v1.0/{segment}", get(gc::get_sp_by_key))
         // Partner Center
         .route("/partnercenter/v1/customers", get(pc::list_customers))

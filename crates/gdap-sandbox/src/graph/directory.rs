@@ -10,7 +10,7 @@ use super::{PREFIX, collection, denied, dir_not_found, done, entity, graph_next,
 use crate::auth::{Caller, graph_caller};
 use crate::state::{Core, Shared};
 use crate::util::{Query, ReqCtx, apply_select, graph_error, header_str, select_list};
-use crate::world::{Ms, World};
+use crate::world::{Ms, Tenant, World};
 
 const APP_PERMS: &[&str] = &[
     "Organization.Read.All",
@@ -105,12 +105,52 @@ pub(crate) async fn get_organization(
     })())
 }
 
-fn eventual(headers: &HeaderMap) -> bool {
+/// The JSON of synthetic user `i` (0-based) of a tenant, as `GET /users` lists them.
+pub(crate) fn render_synthetic_user(tn: &Tenant, i: usize) -> Value {
+    let prefix = &tn.id[..8];
+    json!({
+        "id": format!("{prefix}-0000-4000-8000-{i:012}"),
+        "displayName": format!("User {}", i + 1),
+        "userPrincipalName": format!("user{}@{}", i + 1, tn.domain),
+        "mail": format!("user{}@{}", i + 1, tn.domain),
+        "accountEnabled": true,
+    })
+}
+
+/// The index of the synthetic user of a tenant named by `key` (its id, or its UPN compared
+/// case-insensitively), if there is one.
+pub(crate) fn synthetic_user(tn: &Tenant, key: &str) -> Option<usize> {
+    let total = usize::try_from(tn.user_count).unwrap_or(usize::MAX);
+    let key = key.to_ascii_lowercase();
+    let by_id = key
+        .strip_prefix(&tn.id[..8])
+        .and_then(|rest| rest.strip_prefix("-0000-4000-8000-"))
+        .filter(|digits| digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse::<usize>().ok());
+    let i = match by_id {
+        Some(i) => i,
+        None => {
+            let (local, domain) = key.split_once('@')?;
+            if !domain.eq_ignore_ascii_case(&tn.domain) {
+                return None;
+            }
+            let n: usize = local
+                .strip_prefix("user")?
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)?;
+            n - 1
+        }
+    };
+    (i < total).then_some(i)
+}
+
+pub(crate) fn eventual(headers: &HeaderMap) -> bool {
     header_str(headers, "consistencylevel")
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
 }
 
-fn count_unsupported(ctx: &ReqCtx) -> Response {
+pub(crate) fn count_unsupported(ctx: &ReqCtx) -> Response {
     graph_error(
         StatusCode::BAD_REQUEST,
         "Request_BadRequest",
@@ -164,18 +204,8 @@ pub(crate) async fn list_users(
         let total = tn.user_count as usize;
         let end = (p.skip + p.top).min(total);
         let select = select_list(&q);
-        let prefix = &tn.id[..8];
         let value = (p.skip..end)
-            .map(|i| {
-                let v = json!({
-                    "id": format!("{prefix}-0000-4000-8000-{i:012}"),
-                    "displayName": format!("User {}", i + 1),
-                    "userPrincipalName": format!("user{}@{}", i + 1, tn.domain),
-                    "mail": format!("user{}@{}", i + 1, tn.domain),
-                    "accountEnabled": true,
-                });
-                apply_select(v, select.as_deref())
-            })
+            .map(|i| apply_select(render_synthetic_user(tn, i), select.as_deref()))
             .collect();
         let next = graph_next(
             &s.config.base,

@@ -2,6 +2,7 @@
 
 pub(crate) mod consent;
 pub(crate) mod directory;
+pub(crate) mod groups;
 pub(crate) mod relationships;
 
 use std::collections::BTreeSet;

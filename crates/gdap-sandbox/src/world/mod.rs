@@ -3,6 +3,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod model;
+mod scenario;
 mod seed;
 mod snapshot;
 

@@ -28,6 +28,9 @@ pub(crate) struct User {
 pub(crate) struct Group {
     pub(crate) id: String,
     pub(crate) display_name: String,
+    pub(crate) mail_nickname: String,
+    pub(crate) description: Option<String>,
+    pub(crate) created: Ms,
 }
 
 /// A service principal in a tenant.

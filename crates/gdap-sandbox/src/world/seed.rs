@@ -614,19 +614,35 @@ pub(crate) fn seeded(seed: u64, n_tenants: usize) -> World {
     let admin_group = uuid(&mut rng);
     let helpdesk_group = uuid(&mut rng);
     let domain = "sandboxmsp.onmicrosoft.com".to_string();
+    let group = |id: &String, name: &str, nick: &str, description: &str, created: Ms| Group {
+        id: id.clone(),
+        display_name: name.into(),
+        mail_nickname: nick.into(),
+        description: Some(description.into()),
+        created,
+    };
     let groups = vec![
-        Group {
-            id: admin_agents.clone(),
-            display_name: "AdminAgents".into(),
-        },
-        Group {
-            id: admin_group.clone(),
-            display_name: "GDAP - Onboarding Admins".into(),
-        },
-        Group {
-            id: helpdesk_group.clone(),
-            display_name: "GDAP - Helpdesk".into(),
-        },
+        group(
+            &admin_agents,
+            "AdminAgents",
+            "AdminAgents",
+            "Members of this group are admin agents in Partner Center.",
+            -2000 * DAY,
+        ),
+        group(
+            &admin_group,
+            "GDAP - Onboarding Admins",
+            "GDAP-Onboarding-Admins",
+            "Partner technicians who onboard customers through GDAP.",
+            -400 * DAY,
+        ),
+        group(
+            &helpdesk_group,
+            "GDAP - Helpdesk",
+            "GDAP-Helpdesk",
+            "Partner helpdesk technicians (GDAP Helpdesk Administrator).",
+            -400 * DAY,
+        ),
     ];
     let user = |rng: &mut ChaCha8Rng,
                 name: &str,

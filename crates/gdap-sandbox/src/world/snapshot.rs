@@ -41,7 +41,8 @@ pub struct TenantSnapshot {
     pub previously_deleted: bool,
     /// The seed profile (`own`, `ready_ga`, `ready_app_admin_pra`, `ready_cloud_app_admin_pra`,
     /// `ready_multi`, `missing_app_admin_only`, `missing_pra_only`, `missing_global_reader_only`,
-    /// `inactive`, `approval_pending`, `no_relationship`). Informational; derive readiness from
+    /// `inactive`, `approval_pending`, `no_relationship`; `custom` for tenants added with
+    /// `World::add_customer_with_relationship`). Informational; derive readiness from
     /// the relationships.
     pub profile: String,
     /// Partner Center `relationshipToPartner`.

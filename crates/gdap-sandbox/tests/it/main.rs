@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod consent;
 mod faults;
+mod groups;
 mod login;
 mod partner_center;
 mod relationships;

@@ -447,3 +447,44 @@ async fn webhook_registration_crud() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn webhook_registration_preseeded_by_another_tool() {
+    let e = env().await;
+    let pc = e.pc_token().await;
+    let url = e.pc("/webhooks/v1/registration");
+    e.h.with_world_mut(|w| {
+        w.set_webhook_registration(
+            "https://other-tool.example/hook",
+            &["granular-admin-relationship-approved"],
+        )
+    });
+    // GET answers in camelCase.
+    let (s, v) = e.get(&url, &pc).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["webhookUrl"], "https://other-tool.example/hook");
+    assert_eq!(
+        v["webhookEvents"],
+        json!(["granular-admin-relationship-approved"])
+    );
+    assert!(v["subscriberId"].is_string() && v["lastModifiedTimestamp"].is_string());
+    // Another registration exists: POST is refused, PUT replaces it.
+    let body = json!({"WebhookUrl": "https://msp.example/hook", "WebhookEvents": ["test-created"]});
+    assert_eq!(
+        e.send_json(Method::POST, &url, &pc, body.clone()).await.0,
+        StatusCode::CONFLICT
+    );
+    let (s, v, _) = e.send_json(Method::PUT, &url, &pc, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        e.h.with_world(|w| w.webhook_registration()),
+        Some((
+            "https://msp.example/hook".to_string(),
+            vec!["test-created".to_string()]
+        ))
+    );
+    let r = e.http.delete(&url).bearer_auth(&pc).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(e.h.with_world(|w| w.webhook_registration()), None);
+    assert_eq!(e.get(&url, &pc).await.0, StatusCode::NOT_FOUND);
+}

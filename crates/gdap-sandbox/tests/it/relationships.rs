@@ -565,9 +565,13 @@ async fn delete_created_and_auto_approve() {
     )
     .await;
     assert_eq!(e.get(&url, &tok).await.1["status"], "approvalPending");
-    e.h.advance_clock(Duration::from_secs(31));
+    e.h.advance_clock(Duration::from_secs(29));
+    assert_eq!(e.get(&url, &tok).await.1["status"], "approvalPending");
+    e.h.advance_clock(Duration::from_secs(2));
     let (_, v) = e.get(&url, &tok).await;
     assert_eq!(v["status"], "active");
+    assert_eq!(v["customer"]["tenantId"], t.as_str());
+    assert!(v["activatedDateTime"].is_string() && v["endDateTime"].is_string());
     // Now the customer appears in delegatedAdminCustomers.
     let (s, v) = e
         .get(
@@ -708,4 +712,140 @@ async fn delegated_admin_customers_and_service_management() {
     let t = e.tenant_with("ready_ga", true).id.clone();
     let ctok = e.customer_token(&t).await;
     assert_eq!(e.get(&e.graph(REL), &ctok).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn remove_global_admin_operation_succeeds_after_propagation() {
+    let e = env().await;
+    let tok = e.graph_token().await;
+    let (_, rel) = e.h.with_world_mut(|w| {
+        w.add_customer_with_relationship("GA Removal Co", &[GA, GLOBAL_READER], "PT0S")
+    });
+    let group = e.info.admin_group_ids[0].clone();
+    e.h.with_world_mut(|w| w.insert_access_assignment(&rel, &group, &[GA, GLOBAL_READER], true))
+        .unwrap();
+    let url = e.graph(&format!("{REL}/{rel}"));
+    let etag = v_etag(&e, &url, &tok).await;
+    let r = e
+        .http
+        .patch(&url)
+        .bearer_auth(&tok)
+        .header("If-Match", &etag)
+        .json(&json!({"accessDetails": {"unifiedRoles": [{"roleDefinitionId": GLOBAL_READER}]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let op_url = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        op_url.starts_with(&format!("{url}/operations/")),
+        "{op_url}"
+    );
+    assert_eq!(r.headers()["retry-after"], "2");
+    // Running until the propagation delay has passed; GA still there meanwhile.
+    let (s, op) = e.get(&op_url, &tok).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(op["status"], "running");
+    assert_eq!(
+        e.h.with_world(|w| w.relationship_roles(&rel)).unwrap(),
+        [GA, GLOBAL_READER]
+    );
+    e.h.advance_clock(Duration::from_secs(1));
+    assert_eq!(e.get(&op_url, &tok).await.1["status"], "running");
+    e.h.advance_clock(Duration::from_secs(1));
+    let (_, op) = e.get(&op_url, &tok).await;
+    assert_eq!(op["status"], "succeeded");
+    let (_, v) = e.get(&url, &tok).await;
+    assert_eq!(
+        v["accessDetails"]["unifiedRoles"],
+        json!([{"roleDefinitionId": GLOBAL_READER}])
+    );
+    assert_ne!(v["@odata.etag"], etag.as_str());
+    assert_eq!(v["status"], "active");
+    // Assignments lose GA with it.
+    let a = e.h.with_world(|w| w.access_assignments_of(&rel));
+    assert_eq!(a[0].roles, [GLOBAL_READER]);
+}
+
+#[tokio::test]
+async fn patch_auto_extend_with_if_match() {
+    let e = env().await;
+    let tok = e.graph_token().await;
+    let (_, rel) = e.h.with_world_mut(|w| {
+        w.add_customer_with_relationship("Extend Co", &[GLOBAL_READER], "PT0S")
+    });
+    let url = e.graph(&format!("{REL}/{rel}"));
+    let (_, v) = e.get(&url, &tok).await;
+    assert_eq!(
+        (v["status"].as_str(), v["autoExtendDuration"].as_str()),
+        (Some("active"), Some("PT0S"))
+    );
+    let etag = v["@odata.etag"].as_str().unwrap().to_string();
+    let patch = |etag: String, body: Value| {
+        let http = e.http.clone();
+        let url = url.clone();
+        let tok = tok.clone();
+        async move {
+            let r = http
+                .patch(url)
+                .bearer_auth(tok)
+                .header("If-Match", etag)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, v) = patch(etag.clone(), json!({"autoExtendDuration": "P180D"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["autoExtendDuration"], "P180D");
+    let etag2 = v["@odata.etag"].as_str().unwrap().to_string();
+    assert_ne!(etag2, etag);
+    assert_eq!(
+        e.h.with_world(|w| w.relationship_auto_extend(&rel))
+            .as_deref(),
+        Some("P180D")
+    );
+    // The old etag is stale: 412.
+    let (s, v) = patch(etag, json!({"autoExtendDuration": "PT0S"})).await;
+    assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{v}");
+    assert_eq!(err_code(&v), "preconditionFailed");
+    // Back to PT0S with the current etag.
+    let (s, v) = patch(etag2, json!({"autoExtendDuration": "PT0S"})).await;
+    assert_eq!(
+        (s, v["autoExtendDuration"].as_str()),
+        (StatusCode::OK, Some("PT0S"))
+    );
+
+    // With Global Administrator: P180D is refused.
+    let (_, ga) =
+        e.h.with_world_mut(|w| w.add_customer_with_relationship("GA Extend Co", &[GA], "PT0S"));
+    let ga_url = e.graph(&format!("{REL}/{ga}"));
+    let ga_etag = v_etag(&e, &ga_url, &tok).await;
+    let r = e
+        .http
+        .patch(&ga_url)
+        .bearer_auth(&tok)
+        .header("If-Match", &ga_etag)
+        .json(&json!({"autoExtendDuration": "P180D"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        e.h.with_world(|w| w.relationship_auto_extend(&ga))
+            .as_deref(),
+        Some("PT0S")
+    );
+    // A helper-made P180D relationship auto-extends at its end instead of expiring.
+    let (_, ext) = e
+        .h
+        .with_world_mut(|w| w.add_customer_with_relationship("Auto Co", &[GLOBAL_READER], "P180D"));
+    e.h.with_world_mut(|w| w.set_relationship_end_in(&ext, Duration::from_secs(60)))
+        .unwrap();
+    e.h.advance_clock(Duration::from_secs(61));
+    let (_, v) = e.get(&e.graph(&format!("{REL}/{ext}")), &tok).await;
+    assert_eq!(v["status"], "active");
 }
