@@ -2,6 +2,7 @@
 //! End-to-end tests: the libraries against `gdap-sandbox` over loopback HTTP.
 
 mod hostile;
+mod lifecycle;
 mod migrate;
 mod onboard;
 mod partner_center;
