@@ -9,26 +9,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gdap_auth::{
-    AppCredentials, Authority, ClientSecretCredential, InMemoryRefreshTokenSink,
-    RefreshTokenCredential,
-};
 use gdap_core::roles::{self, RoleTemplate};
-use gdap_core::{AppId, RelationshipId, TenantId, TokenCredential};
-use gdap_graph::GraphClient;
-use gdap_onboard::adapters::{AuthTokens, GraphDirectories, GraphGdap, PartnerCenterConsents};
+use gdap_core::{RelationshipId, TenantId};
 use gdap_onboard::catalogue::CatalogueKey;
 use gdap_onboard::fakes::{MemoryJournal, MemoryTenantStore};
-use gdap_onboard::ports::{PartnerAccount, Ports, SystemClock};
 use gdap_onboard::workflows::RequestOutcome;
 use gdap_onboard::workflows::lifecycle::{
     AdminAgentsCheck, ApprovalWait, BulkOptions, ChangeStatus, DriftKind, GroupTemplate, MfaCheck,
     WebhookAction,
 };
 use gdap_onboard::{OnboardError, Orchestrator, OrchestratorConfig, RelationshipTemplate};
-use gdap_partner_center::PartnerCenterClient;
 use gdap_sandbox::{Sandbox, SandboxBuilder, SandboxHandle, World, WorldInfo};
-use secrecy::SecretString;
 
 const SEED: u64 = 20_261_201;
 
@@ -44,56 +35,11 @@ async fn env_with(world: World, configure: impl FnOnce(SandboxBuilder) -> Sandbo
         .await
         .expect("sandbox starts");
     let info = handle.world_info();
-    let refresh_token = handle.issue_refresh_token(
-        &info.admin_upn,
-        &[gdap_auth::scopes::GRAPH_DEFAULT, "offline_access"],
+    let (ports, _) = crate::support::sandbox_ports(
+        &handle,
+        Arc::new(MemoryTenantStore::new()),
+        Arc::new(MemoryJournal::new()),
     );
-    let authority = Authority::new(handle.authority_url()).unwrap();
-    let client_id: AppId = info.client_id.parse().unwrap();
-    let app =
-        AppCredentials::confidential(client_id, SecretString::from(info.client_secret.clone()));
-    let partner: TenantId = info.partner_tenant_id.parse().unwrap();
-    let credential = Arc::new(RefreshTokenCredential::new(
-        authority.clone(),
-        app.clone(),
-        SecretString::from(refresh_token),
-        Arc::new(InMemoryRefreshTokenSink::new()),
-    ));
-    let own: Arc<dyn TokenCredential> =
-        Arc::new(ClientSecretCredential::new(authority, partner, app).unwrap());
-    let partner_credential = credential.for_tenant(partner);
-    let graph = GraphClient::builder()
-        .with_endpoint(handle.graph_url())
-        .with_credential(partner_credential.clone())
-        .build()
-        .unwrap();
-    let account = PartnerAccount {
-        user_email: Some(info.admin_upn.clone()),
-        partner_tenant_id: Some(partner),
-    };
-    let ports = Ports {
-        gdap: Arc::new(GraphGdap::new(graph.clone())),
-        partner_directory: Arc::new(GraphGdap::new(graph.clone())),
-        directories: Arc::new(
-            GraphDirectories::from_refresh_credential(graph, credential.clone())
-                .with_own_tenant_credential(own.clone()),
-        ),
-        partner_center: Arc::new(PartnerCenterConsents::new(
-            PartnerCenterClient::builder()
-                .with_endpoint(handle.partner_center_url())
-                .with_credential(partner_credential.clone())
-                .build()
-                .unwrap(),
-        )),
-        tokens: Arc::new(
-            AuthTokens::from_refresh_credential(account, credential.clone())
-                .with_own_tenant_credential(own)
-                .with_partner_credential(partner_credential),
-        ),
-        clock: Arc::new(SystemClock),
-        store: Arc::new(MemoryTenantStore::new()),
-        journal: Arc::new(MemoryJournal::new()),
-    };
     Env {
         handle,
         info,

@@ -9,4 +9,5 @@ mod partner_center;
 mod refresh;
 mod request;
 mod resume;
+mod support;
 mod sync;

@@ -6,24 +6,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gdap_auth::{
-    AppCredentials, Authority, ClientSecretCredential, InMemoryRefreshTokenSink,
-    RefreshTokenCredential,
-};
-use gdap_core::{AppId, SecurityGroupId, TenantId, TokenCredential};
-use gdap_graph::GraphClient;
-use gdap_onboard::adapters::{AuthTokens, GraphDirectories, GraphGdap, PartnerCenterConsents};
+use gdap_core::{SecurityGroupId, TenantId};
 use gdap_onboard::manifest::{microsoft_graph, resources};
-use gdap_onboard::ports::{Journal, PartnerAccount, Ports, SystemClock, TenantStore};
+use gdap_onboard::ports::{Journal, TenantStore};
 use gdap_onboard::tenant::{OnboardedVia, Protection};
 use gdap_onboard::{
     AppManifest, CatalogueKey, Links, OnboardOptions, OnboardStep, Orchestrator,
     OrchestratorConfig, ResourceAccess, RunControl, TenantOutcome, TenantRecord,
 };
-use gdap_partner_center::PartnerCenterClient;
 use gdap_sandbox::world::TenantSnapshot;
 use gdap_sandbox::{FaultKind, FaultRule, Faults, Sandbox, SandboxHandle, World, WorldSnapshot};
-use secrecy::SecretString;
 
 pub(crate) const SEED: u64 = 20_261_124;
 pub(crate) const TENANTS: usize = 160;
@@ -166,55 +158,7 @@ pub(crate) fn orchestrator(
     store: Arc<dyn TenantStore>,
     journal: Arc<dyn Journal>,
 ) -> Orchestrator {
-    let info = handle.world_info();
-    let refresh_token = handle.issue_refresh_token(
-        &info.admin_upn,
-        &[gdap_auth::scopes::GRAPH_DEFAULT, "offline_access"],
-    );
-    let authority = Authority::new(handle.authority_url()).unwrap();
-    let client_id: AppId = info.client_id.parse().unwrap();
-    let app =
-        AppCredentials::confidential(client_id, SecretString::from(info.client_secret.clone()));
-    let partner: TenantId = info.partner_tenant_id.parse().unwrap();
-    let credential = Arc::new(RefreshTokenCredential::new(
-        authority.clone(),
-        app.clone(),
-        SecretString::from(refresh_token),
-        Arc::new(InMemoryRefreshTokenSink::new()),
-    ));
-    let own: Arc<dyn TokenCredential> =
-        Arc::new(ClientSecretCredential::new(authority, partner, app).unwrap());
-    let graph = GraphClient::builder()
-        .with_endpoint(handle.graph_url())
-        .with_credential(credential.for_tenant(partner))
-        .build()
-        .unwrap();
-    let account = PartnerAccount {
-        user_email: Some(info.admin_upn.clone()),
-        partner_tenant_id: Some(partner),
-    };
-    let ports = Ports {
-        gdap: Arc::new(GraphGdap::new(graph.clone())),
-        partner_directory: Arc::new(GraphGdap::new(graph.clone())),
-        directories: Arc::new(
-            GraphDirectories::from_refresh_credential(graph, credential.clone())
-                .with_own_tenant_credential(own.clone()),
-        ),
-        partner_center: Arc::new(PartnerCenterConsents::new(
-            PartnerCenterClient::builder()
-                .with_endpoint(handle.partner_center_url())
-                .with_credential(credential.for_tenant(partner))
-                .build()
-                .unwrap(),
-        )),
-        tokens: Arc::new(
-            AuthTokens::from_refresh_credential(account, credential.clone())
-                .with_own_tenant_credential(own),
-        ),
-        clock: Arc::new(SystemClock),
-        store,
-        journal,
-    };
+    let (ports, _) = crate::support::sandbox_ports(handle, store, journal);
     let links = Links::new(handle.base_url(), handle.authority_url());
     Orchestrator::new(
         ports,

@@ -4,25 +4,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use gdap_auth::{
-    AppCredentials, Authority, ClientSecretCredential, InMemoryRefreshTokenSink,
-    RefreshTokenCredential,
-};
+use gdap_auth::RefreshTokenCredential;
 use gdap_core::roles;
-use gdap_core::{AppId, RoleTemplateId, TenantId, TokenCredential};
-use gdap_graph::GraphClient;
-use gdap_onboard::adapters::{AuthTokens, GraphDirectories, GraphGdap, PartnerCenterConsents};
+use gdap_core::{RoleTemplateId, TenantId};
 use gdap_onboard::fakes::{MemoryJournal, MemoryTenantStore};
-use gdap_onboard::ports::{PartnerAccount, Ports, SystemClock};
 use gdap_onboard::tenant::{AutoExtend, OnboardedVia, Protection};
 use gdap_onboard::{
     Days, ManagedTenant, Orchestrator, OrchestratorConfig, Readiness, RoleRequirement,
     TenantRecord, TenantStatus,
 };
-use gdap_partner_center::PartnerCenterClient;
 use gdap_sandbox::world::{RelationshipSnapshot, TenantSnapshot};
 use gdap_sandbox::{Sandbox, SandboxHandle, World, WorldInfo, WorldSnapshot};
-use secrecy::SecretString;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -68,55 +60,9 @@ pub(crate) async fn env() -> Env {
         .await
         .expect("sandbox starts");
     let info = handle.world_info();
-    let refresh_token = handle.issue_refresh_token(
-        &info.admin_upn,
-        &[gdap_auth::scopes::GRAPH_DEFAULT, "offline_access"],
-    );
-    let authority = Authority::new(handle.authority_url()).unwrap();
-    let client_id: AppId = info.client_id.parse().unwrap();
-    let app =
-        AppCredentials::confidential(client_id, SecretString::from(info.client_secret.clone()));
-    let partner: TenantId = info.partner_tenant_id.parse().unwrap();
-    let credential = Arc::new(RefreshTokenCredential::new(
-        authority.clone(),
-        app.clone(),
-        SecretString::from(refresh_token),
-        Arc::new(InMemoryRefreshTokenSink::new()),
-    ));
-    let own: Arc<dyn TokenCredential> =
-        Arc::new(ClientSecretCredential::new(authority, partner, app).unwrap());
-    let graph = GraphClient::builder()
-        .with_endpoint(handle.graph_url())
-        .with_credential(credential.for_tenant(partner))
-        .build()
-        .unwrap();
     let store = Arc::new(seed_store(&handle.snapshot()));
-    let account = PartnerAccount {
-        user_email: Some(info.admin_upn.clone()),
-        partner_tenant_id: Some(partner),
-    };
-    let ports = Ports {
-        gdap: Arc::new(GraphGdap::new(graph.clone())),
-        partner_directory: Arc::new(GraphGdap::new(graph.clone())),
-        directories: Arc::new(
-            GraphDirectories::from_refresh_credential(graph, credential.clone())
-                .with_own_tenant_credential(own.clone()),
-        ),
-        partner_center: Arc::new(PartnerCenterConsents::new(
-            PartnerCenterClient::builder()
-                .with_endpoint(handle.partner_center_url())
-                .with_credential(credential.for_tenant(partner))
-                .build()
-                .unwrap(),
-        )),
-        tokens: Arc::new(
-            AuthTokens::from_refresh_credential(account, credential.clone())
-                .with_own_tenant_credential(own),
-        ),
-        clock: Arc::new(SystemClock),
-        store: store.clone(),
-        journal: Arc::new(MemoryJournal::new()),
-    };
+    let (ports, credential) =
+        crate::support::sandbox_ports(&handle, store.clone(), Arc::new(MemoryJournal::new()));
     let orchestrator = Orchestrator::new(ports, OrchestratorConfig::default());
     Env {
         credential,
