@@ -4,6 +4,7 @@
 mod audit;
 mod catalogue;
 mod expiry;
+mod lifecycle;
 mod onboard;
 mod own_tenant;
 mod readiness;

@@ -9,7 +9,7 @@ use gdap_core::roles::{self, RoleTemplate};
 use gdap_core::{AssignmentId, RelationshipId, RoleTemplateId, SecurityGroupId, UserId};
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::CatalogueEntry;
+use crate::catalogue::{CatalogueEntry, ExplainContext};
 use crate::error::{OnboardError, Operation, Result};
 use crate::partner_directory::{ADMIN_AGENTS_GROUP, PartnerUser, SecurityGroup};
 use crate::port_error::PortErrorKind;
@@ -385,7 +385,7 @@ impl Orchestrator {
         let ctx = self.lifecycle_ctx(None);
         let mut groups = Vec::with_capacity(template.groups.len());
         for spec in &template.groups {
-            let entry = match self.ensure_one_group(spec, &user, dry_run).await {
+            let entry = match self.ensure_one_group(spec, &user, dry_run, &ctx).await {
                 Ok(e) => e,
                 Err(e) => GroupSetup {
                     display_name: spec.display_name.clone(),
@@ -416,6 +416,7 @@ impl Orchestrator {
         spec: &GroupSpec,
         user: &PartnerUser,
         dry_run: bool,
+        ctx: &ExplainContext,
     ) -> Result<GroupSetup> {
         let dir = &self.ports.partner_directory;
         let (group, group_status) = match self.resolve_group(&spec.display_name).await? {
@@ -442,38 +443,30 @@ impl Orchestrator {
                 error: None,
             });
         };
-        let membership = if self.is_member(&group.id, &user.id).await? {
-            ChangeStatus::Unchanged
-        } else if dry_run {
-            ChangeStatus::Planned
-        } else {
-            match dir.add_group_member(&group.id, &user.id).await {
-                Ok(()) => {}
-                // Added by someone else (or an earlier try) in the meantime: verified below.
-                Err(e) if e.kind() == PortErrorKind::AlreadyExists => {}
-                Err(e) => return Err(OnboardError::classify(Operation::ManageGroups, None, e)),
-            }
-            if !self.is_member(&group.id, &user.id).await? {
-                return Err(OnboardError::classify(
-                    Operation::ManageGroups,
-                    None,
-                    crate::PortError::new(
-                        PortErrorKind::Other,
-                        format!(
-                            "{} is not listed as a member of {:?} after being added",
-                            user.user_principal_name, group.display_name
-                        ),
+        let verb = match group_status {
+            ChangeStatus::Changed => "created",
+            _ => "reused",
+        };
+        let membership = match self.ensure_membership(&group, user, dry_run).await {
+            Ok(m) => m,
+            // The group is there (just created, or reused): report it with the failure, so that
+            // a created group is not reported as failed.
+            Err(e) => {
+                return Ok(GroupSetup {
+                    display_name: group.display_name.clone(),
+                    group_id: Some(group.id),
+                    group: group_status,
+                    membership: ChangeStatus::Failed,
+                    detail: format!(
+                        "group {verb} ({}); adding {} failed: {e}",
+                        group.id, user.user_principal_name
                     ),
-                ));
+                    error: Some(e.explain(ctx)),
+                });
             }
-            ChangeStatus::Changed
         };
         let detail = format!(
-            "group {} ({}); {} {}",
-            match group_status {
-                ChangeStatus::Changed => "created",
-                _ => "reused",
-            },
+            "group {verb} ({}); {} {}",
             group.id,
             user.user_principal_name,
             match membership {
@@ -490,6 +483,46 @@ impl Orchestrator {
             detail,
             error: None,
         })
+    }
+
+    /// Adds `user` to `group` unless it is a member (or a dry run), verified by read-back.
+    async fn ensure_membership(
+        &self,
+        group: &SecurityGroup,
+        user: &PartnerUser,
+        dry_run: bool,
+    ) -> Result<ChangeStatus> {
+        if self.is_member(&group.id, &user.id).await? {
+            return Ok(ChangeStatus::Unchanged);
+        }
+        if dry_run {
+            return Ok(ChangeStatus::Planned);
+        }
+        match self
+            .ports
+            .partner_directory
+            .add_group_member(&group.id, &user.id)
+            .await
+        {
+            Ok(()) => {}
+            // Added by someone else (or an earlier try) in the meantime: verified below.
+            Err(e) if e.kind() == PortErrorKind::AlreadyExists => {}
+            Err(e) => return Err(OnboardError::classify(Operation::ManageGroups, None, e)),
+        }
+        if !self.is_member(&group.id, &user.id).await? {
+            return Err(OnboardError::classify(
+                Operation::ManageGroups,
+                None,
+                crate::PortError::new(
+                    PortErrorKind::Other,
+                    format!(
+                        "{} is not listed as a member of {:?} after being added",
+                        user.user_principal_name, group.display_name
+                    ),
+                ),
+            ));
+        }
+        Ok(ChangeStatus::Changed)
     }
 
     async fn check_admin_agents(&self, user: &PartnerUser) -> Result<AdminAgentsCheck> {

@@ -103,6 +103,13 @@ impl Orchestrator {
                     format!("the relationship is {}, not active", current.status),
                 ));
             }
+            if current.is_reseller {
+                return Ok(RelationshipChange::new(
+                    &current,
+                    ChangeStatus::Skipped,
+                    "a reseller relationship: its indirect provider manages it",
+                ));
+            }
             if !current.has_global_admin() {
                 return Ok(RelationshipChange::new(
                     &current,
