@@ -718,9 +718,9 @@ async fn approval_times_out_with_the_approval_link() {
             assert_eq!(status, "approvalPending");
             assert!(approval_link.contains(rid(1).as_str()), "{approval_link}");
             assert!(approval_link.starts_with("https://admin.microsoft.com/"));
-            // The next pause (300 s after the poll at 310 s) would pass the deadline.
-            assert_eq!(*waited_secs, 310);
-            assert!(*waited_secs <= 600);
+            // Polls at 0, 10, 30, 70, 150, 310 s; the 300 s pause is cut to 290 s so the
+            // last read happens at the deadline.
+            assert_eq!(*waited_secs, 600);
         }
         other => panic!("expected ApprovalTimedOut, got {other:?}"),
     }
@@ -816,29 +816,30 @@ async fn backoff_doubles_up_to_its_maximum() {
         .with_backoff(Duration::from_secs(10), Duration::from_secs(60));
     let started = tokio::time::Instant::now();
     let e = o.wait_for_approval(&rid(1), &wait).await.unwrap_err();
-    // Pauses 10, 20, 40, then 60 s: polls at 0, 10, 30, 70, 130, 190, …, 550 s; the next
-    // (610 s) would pass the deadline.
-    assert_eq!(calls_to(&w, "get_relationship"), 12);
+    // Pauses 10, 20, 40, then 60 s: polls at 0, 10, 30, 70, 130, 190, …, 550 s, and a last
+    // one at the deadline (the pause cut to 50 s).
+    assert_eq!(calls_to(&w, "get_relationship"), 13);
     assert!(
         matches!(
             e,
             OnboardError::ApprovalTimedOut {
-                waited_secs: 550,
+                waited_secs: 600,
                 ..
             }
         ),
         "{e:?}"
     );
-    assert_eq!(started.elapsed(), Duration::from_secs(550));
+    assert_eq!(started.elapsed(), Duration::from_secs(600));
 
-    // Without a cap below the deadline the pauses keep doubling: 0, 10, 30, 70, 150, 310 s.
+    // Without a cap below the deadline the pauses keep doubling: 0, 10, 30, 70, 150, 310 s,
+    // then the last read at 600 s.
     let (w, _) = approval_world();
     let o = orchestrator(&w);
     let wait = ApprovalWait::default()
         .with_deadline(Duration::from_secs(600))
         .with_backoff(Duration::from_secs(10), Duration::from_secs(3600));
     o.wait_for_approval(&rid(1), &wait).await.unwrap_err();
-    assert_eq!(calls_to(&w, "get_relationship"), 6);
+    assert_eq!(calls_to(&w, "get_relationship"), 7);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -2072,4 +2073,27 @@ async fn a_drift_read_failure_is_reported_for_that_relationship() {
     assert!(first.error.is_some());
     assert_eq!(r.checked, 6);
     assert_eq!(r.counts.planned, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn drift_counts_relationships_it_cannot_compare_as_skipped_not_in_line() {
+    let d = drift_world();
+    d.w.gdap.insert(
+        Relationship::new(rid(70), "pending one", RelationshipStatus::ApprovalPending)
+            .with_customer(tid(70), Some("Pending Ltd"))
+            .with_roles(APP_ROLES.iter().map(|r| r.id())),
+    );
+    let o = orchestrator(&d.w);
+    let r = o
+        .repair_drift(
+            &GroupTemplate::app_install(),
+            &BulkOptions::default()
+                .dry_run(true)
+                .only(vec![rid(70), rid(1)]),
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.checked, r.skipped, r.in_line), (2, 1, 0), "{r:#?}");
+    assert_eq!(r.relationships.len(), 1);
+    assert_eq!(r.relationships[0].relationship_id, rid(1));
 }

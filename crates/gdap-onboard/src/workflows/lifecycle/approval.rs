@@ -140,7 +140,7 @@ impl Orchestrator {
                 Err(e) => return Err(OnboardError::classify(Operation::GetRelationship, None, e)),
             }
             let waited = elapsed(started, self.ports.clock.now());
-            if waited + pause > wait.deadline {
+            if waited >= wait.deadline {
                 return Err(OnboardError::ApprovalTimedOut {
                     relationship_id: id.clone(),
                     status: last_status,
@@ -149,7 +149,11 @@ impl Orchestrator {
                 });
             }
             tracing::debug!(relationship_id = %id, status = %last_status, pause_ms = pause.as_millis() as u64, "waiting for approval");
-            self.ports.clock.sleep(pause).await;
+            // The last pause is cut short so that the final read happens at the deadline.
+            self.ports
+                .clock
+                .sleep(pause.min(wait.deadline - waited))
+                .await;
             pause = (pause * 2).min(wait.max);
         }
     }

@@ -98,6 +98,8 @@ pub struct DriftReport {
     pub checked: usize,
     /// Relationships in line with the template.
     pub in_line: usize,
+    /// Relationships not compared (not active, or reseller relationships), when asked for by id.
+    pub skipped: usize,
     /// Counts over the fixes.
     pub counts: ChangeCounts,
 }
@@ -136,23 +138,25 @@ impl Orchestrator {
         let checked = targets.len();
         let resolved = &resolved;
         let known = &known;
-        let results: Vec<RelationshipDrift> = futures::stream::iter(targets)
+        let results: Vec<Option<RelationshipDrift>> = futures::stream::iter(targets)
             .map(|rel| async move {
                 let ctx = self.lifecycle_ctx(Some(&rel));
                 match self.drift_of(&rel, resolved, known, options).await {
                     Ok(d) => d,
-                    Err(e) => RelationshipDrift {
+                    Err(e) => Some(RelationshipDrift {
                         relationship_id: rel.id.clone(),
                         display_name: rel.display_name.clone(),
                         customer: rel.customer.clone(),
                         findings: Vec::new(),
                         error: Some(e.explain(&ctx)),
-                    },
+                    }),
                 }
             })
             .buffered(options.concurrency.max(1))
             .collect()
             .await;
+        let results: Vec<RelationshipDrift> = results.into_iter().flatten().collect();
+        let skipped = checked - results.len();
         let relationships: Vec<RelationshipDrift> = results
             .into_iter()
             .filter(|d| !d.findings.is_empty() || d.error.is_some())
@@ -165,7 +169,8 @@ impl Orchestrator {
         Ok(DriftReport {
             dry_run: options.dry_run,
             missing_groups,
-            in_line: checked - relationships.len(),
+            in_line: checked - skipped - relationships.len(),
+            skipped,
             checked,
             relationships,
             counts,
@@ -178,7 +183,7 @@ impl Orchestrator {
         resolved: &[(super::GroupSpec, SecurityGroup)],
         known: &BTreeSet<SecurityGroupId>,
         options: &BulkOptions,
-    ) -> Result<RelationshipDrift> {
+    ) -> Result<Option<RelationshipDrift>> {
         let mut out = RelationshipDrift {
             relationship_id: rel.id.clone(),
             display_name: rel.display_name.clone(),
@@ -187,7 +192,7 @@ impl Orchestrator {
             error: None,
         };
         if !rel.status.is_active() || rel.is_reseller {
-            return Ok(out);
+            return Ok(None);
         }
         let live: Vec<AccessAssignment> = self
             .list_assignments(&rel.id)
@@ -294,7 +299,7 @@ impl Orchestrator {
             }
             out.findings.push(f);
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     async fn apply_fix(&self, rel: &Relationship, fix: Fix, options: &BulkOptions) -> Result<()> {

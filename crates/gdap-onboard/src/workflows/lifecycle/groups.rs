@@ -218,6 +218,11 @@ pub enum AdminAgentsCheck {
     },
     /// The partner tenant has no AdminAgents group (not a CSP partner tenant?).
     GroupMissing,
+    /// It could not be checked (the groups were still set up).
+    Unknown {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Whether the account's sign-ins carry MFA (the `amr` claim), which Partner Center requires for
@@ -398,7 +403,13 @@ impl Orchestrator {
             };
             groups.push(entry);
         }
-        let admin_agents = self.check_admin_agents(&user).await?;
+        // A failed check must not lose the report of the groups already set up.
+        let admin_agents =
+            self.check_admin_agents(&user)
+                .await
+                .unwrap_or_else(|e| AdminAgentsCheck::Unknown {
+                    reason: format!("could not read the AdminAgents group: {e}"),
+                });
         let mfa = self.check_mfa(&user).await;
         let counts = ChangeCounts::of(groups.iter().flat_map(|g| [g.group, g.membership]));
         Ok(GroupSetupReport {

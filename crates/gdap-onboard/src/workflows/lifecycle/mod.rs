@@ -257,14 +257,15 @@ impl Orchestrator {
         let mut last = OperationStatus::NotStarted;
         loop {
             let waited = elapsed(started, self.ports.clock.now());
-            if waited + pause > deadline {
+            if waited >= deadline {
                 return Err(OnboardError::OperationIncomplete {
                     relationship_id: operation.relationship_id.clone(),
                     status: last.to_string(),
                     waited_secs: waited.as_secs(),
                 });
             }
-            self.ports.clock.sleep(pause).await;
+            // The last pause is cut short so that the final read happens at the deadline.
+            self.ports.clock.sleep(pause.min(deadline - waited)).await;
             pause = (pause * 2).min(max.max(initial));
             match self.ports.gdap.get_operation(operation).await {
                 Ok(OperationStatus::Succeeded) => return Ok(()),
