@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::error::{GrantFailure, OnboardError};
 use crate::links::Links;
+use crate::port_error::PortErrorKind;
 
 /// One row of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -862,6 +863,26 @@ pub fn explain(error: &OnboardError, ctx: &ExplainContext) -> CatalogueEntry {
     } else {
         None
     };
+    let mut steps: Vec<String> = row.steps.iter().map(|s| (*s).to_owned()).collect();
+    if let (OnboardError::Service { source, .. }, false) = (error, error.is_retryable()) {
+        // Retrying unchanged cannot help a refusal; say what can.
+        match source.kind() {
+            PortErrorKind::Invalid | PortErrorKind::Conflict => {
+                steps = vec![
+                    "Microsoft refused the request for this object in its current state; the service error above says why.".to_owned(),
+                    "Change the input or the object's state (in Microsoft Partner Center or Entra ID) and run again: retrying unchanged fails the same way.".to_owned(),
+                    "If the refusal looks wrong, contact support with the request id shown.".to_owned(),
+                ];
+            }
+            PortErrorKind::NotFound => {
+                steps = vec![
+                    "The object no longer exists (or was never visible to this account): sync again to refresh the view.".to_owned(),
+                    "If it should exist, check it in Microsoft Partner Center or Entra ID; contact support with the request id shown if it does.".to_owned(),
+                ];
+            }
+            _ => {}
+        }
+    }
     CatalogueEntry {
         key,
         code,
@@ -870,7 +891,7 @@ pub fn explain(error: &OnboardError, ctx: &ExplainContext) -> CatalogueEntry {
         explanation: row.explanation.to_owned(),
         causes: row.causes.iter().map(|s| (*s).to_owned()).collect(),
         details,
-        steps: row.steps.iter().map(|s| (*s).to_owned()).collect(),
+        steps,
         admin_consent_url,
     }
 }
