@@ -2097,3 +2097,52 @@ async fn drift_counts_relationships_it_cannot_compare_as_skipped_not_in_line() {
     assert_eq!(r.relationships.len(), 1);
     assert_eq!(r.relationships[0].relationship_id, rid(1));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_webhook_event_is_only_a_hint_graph_decides() {
+    use gdap_onboard::workflows::lifecycle::RelationshipEventOutcome;
+    let (w, app) = approval_world();
+    let o = orchestrator(&w);
+    let t = GroupTemplate::app_install();
+    // The event arrives before Graph shows the change: nothing is written.
+    let early = o.on_relationship_event(&rid(1), Some(&t)).await.unwrap();
+    assert!(
+        matches!(early, RelationshipEventOutcome::NotActiveYet { ref status, .. } if *status == RelationshipStatus::ApprovalPending),
+        "{early:?}"
+    );
+    assert_eq!(w.gdap.assignment_writes(), 0);
+    // Once active, the groups are assigned; a repeated event changes nothing more.
+    w.gdap.approve(&rid(1));
+    let done = o.on_relationship_event(&rid(1), Some(&t)).await.unwrap();
+    match &done {
+        RelationshipEventOutcome::Active {
+            assignments: Some(a),
+            ..
+        } => assert_eq!(a.counts.changed, 1, "{a:?}"),
+        other => panic!("expected Active with assignments, got {other:?}"),
+    }
+    assert!(w.gdap.assignments(&rid(1)).iter().any(|a| a.group == app));
+    let again = o.on_relationship_event(&rid(1), Some(&t)).await.unwrap();
+    match again {
+        RelationshipEventOutcome::Active {
+            assignments: Some(a),
+            ..
+        } => assert_eq!((a.counts.changed, a.counts.unchanged), (0, 1)),
+        other => panic!("expected Active, got {other:?}"),
+    }
+    assert_eq!(w.gdap.assignment_writes(), 1);
+    // An ended relationship: nothing done. An unknown one: not found.
+    w.gdap.insert(
+        Relationship::new(rid(2), "ended", RelationshipStatus::Terminated)
+            .with_customer(tid(2), None),
+    );
+    assert!(matches!(
+        o.on_relationship_event(&rid(2), Some(&t)).await.unwrap(),
+        RelationshipEventOutcome::Ended { .. }
+    ));
+    let missing = o.on_relationship_event(&rid(3), None).await.unwrap_err();
+    assert_eq!(
+        missing.port_error().map(PortError::kind),
+        Some(PortErrorKind::NotFound)
+    );
+}

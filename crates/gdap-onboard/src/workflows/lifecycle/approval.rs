@@ -100,7 +100,81 @@ pub struct WebhookOutcome {
     pub previous: Option<WebhookRegistration>,
 }
 
+/// What [`Orchestrator::on_relationship_event`] did with a webhook event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+#[non_exhaustive]
+pub enum RelationshipEventOutcome {
+    /// The relationship is active: the groups were assigned (when a template was given).
+    Active {
+        /// The relationship.
+        relationship_id: RelationshipId,
+        /// The assignments, when a template was given.
+        assignments: Option<GroupAssignmentReport>,
+    },
+    /// Graph does not show it active yet (events can arrive before the change is visible);
+    /// nothing was done.
+    NotActiveYet {
+        /// The relationship.
+        relationship_id: RelationshipId,
+        /// Its status as Graph reports it.
+        status: RelationshipStatus,
+    },
+    /// It ended (terminated, expired, declined): nothing was done.
+    Ended {
+        /// The relationship.
+        relationship_id: RelationshipId,
+        /// Its status.
+        status: RelationshipStatus,
+    },
+}
+
 impl Orchestrator {
+    /// Acts on a Partner Center webhook event about relationship `id` (approved, activated).
+    ///
+    /// The event is only a hint — its signature is not what this trusts: the relationship is
+    /// read from Graph, and only when Graph shows it active are `template`'s groups assigned
+    /// (idempotently, so a repeated or forged event does no harm beyond a read).
+    ///
+    /// # Errors
+    /// A failure reading the relationship (not found included), or of
+    /// [`Orchestrator::assign_groups`] as a whole.
+    pub async fn on_relationship_event(
+        &self,
+        id: &RelationshipId,
+        template: Option<&GroupTemplate>,
+    ) -> Result<RelationshipEventOutcome> {
+        if let Some(t) = template {
+            t.validate()?;
+        }
+        let rel = self
+            .ports
+            .gdap
+            .get_relationship(id)
+            .await
+            .map_err(|e| OnboardError::classify(Operation::GetRelationship, None, e))?;
+        if rel.status.is_active() {
+            let assignments = match template {
+                Some(t) => Some(self.assign_groups(&rel.id, t, false).await?),
+                None => None,
+            };
+            return Ok(RelationshipEventOutcome::Active {
+                relationship_id: rel.id,
+                assignments,
+            });
+        }
+        if rel.status.is_pending() {
+            return Ok(RelationshipEventOutcome::NotActiveYet {
+                relationship_id: rel.id,
+                status: rel.status,
+            });
+        }
+        Ok(RelationshipEventOutcome::Ended {
+            relationship_id: rel.id,
+            status: rel.status,
+        })
+    }
+
     /// Polls relationship `id` until it is active, pausing `wait.initial` doubling up to
     /// `wait.max`, for at most `wait.deadline`. Transient read failures are retried within the
     /// deadline.

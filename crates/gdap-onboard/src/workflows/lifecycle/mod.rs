@@ -37,7 +37,9 @@ use crate::relationship::{CustomerRef, OperationRef, OperationStatus, Relationsh
 
 use super::Orchestrator;
 
-pub use approval::{ApprovalReport, ApprovalWait, WebhookAction, WebhookOutcome};
+pub use approval::{
+    ApprovalReport, ApprovalWait, RelationshipEventOutcome, WebhookAction, WebhookOutcome,
+};
 pub use auto_extend::AutoExtendReport;
 pub use drift::{DriftFinding, DriftKind, DriftReport, RelationshipDrift};
 pub use groups::{
