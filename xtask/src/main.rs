@@ -22,7 +22,7 @@ fn main() -> ExitCode {
                  fmt   cargo fmt --check\n  lint  clippy -D warnings on every target\n  \
                  test  nextest (or cargo test) + doctests, snapshots read-only\n  \
                  doc   cargo doc with -D warnings\n  \
-                 bench release run of gdap-bench: sync 1k/5k/10k, onboard 500 clean and faulted;\n        \
+                 bench release run of gdap-bench: sync 1k/5k/10k, onboard 500 clean and faulted,\n        lifecycle 1000 (auto-extend + GA removal);\n        \
                  writes bench/results.json (bench/README.md is written from it by hand)\n  \
                  soak  release run of gdap-soak: the gdap CLI onboarding 500 tenants, killed 5 times\n        \
                  and resumed (not part of ci)"

@@ -26,7 +26,8 @@ fn main() {
         Some("case") => case(&args[1..]),
         Some("run") => run(&args[1..]),
         _ => Err(
-            "usage: gdap-bench run [--out DIR] | case sync N | case onboard clean|faulted".into(),
+            "usage: gdap-bench run [--out DIR] | case sync N | case onboard clean|faulted | case lifecycle N"
+                .into(),
         ),
     };
     if let Err(e) = result {
@@ -46,6 +47,9 @@ fn case(args: &[String]) -> Result<(), String> {
     let v = match (args.first().map(String::as_str), args.get(1)) {
         (Some("sync"), Some(n)) => rt()?.block_on(sync(n.parse().map_err(|_| "bad N")?))?,
         (Some("onboard"), Some(mode)) => rt()?.block_on(onboard(mode == "faulted"))?,
+        (Some("lifecycle"), Some(n)) => {
+            rt()?.block_on(lifecycle(n.parse().map_err(|_| "bad N")?))?
+        }
         _ => return Err("unknown case".into()),
     };
     println!("{v}");
@@ -218,6 +222,109 @@ async fn onboard(faulted: bool) -> Result<Value, String> {
     }))
 }
 
+const LIFECYCLE_CONCURRENCY: usize = 8;
+
+/// Bulk auto-extend over `n` active relationships (one in 20 with Global Administrator,
+/// skipped), then Global Administrator removal on those through the 202 operation.
+async fn lifecycle(n: usize) -> Result<Value, String> {
+    use gdap_core::roles;
+    use gdap_onboard::workflows::lifecycle::BulkOptions;
+    let mut world = World::seeded(SEED, 0);
+    let app = [
+        roles::APPLICATION_ADMINISTRATOR.id_str(),
+        roles::PRIVILEGED_ROLE_ADMINISTRATOR.id_str(),
+    ];
+    let ga = [
+        roles::GLOBAL_ADMINISTRATOR.id_str(),
+        roles::APPLICATION_ADMINISTRATOR.id_str(),
+    ];
+    let mut with_ga = 0usize;
+    for i in 0..n {
+        let name = format!("Bench Lifecycle {i:05}");
+        if i % 20 == 0 {
+            with_ga += 1;
+            world.add_customer_with_relationship(&name, &ga, "PT0S");
+        } else {
+            world.add_customer_with_relationship(&name, &app, "PT0S");
+        }
+    }
+    let handle = Sandbox::builder()
+        .world(world)
+        .latency(LATENCY)
+        .propagation_delay(PROPAGATION)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let o = orchestrator(
+        &handle,
+        OrchestratorConfig::default(),
+        Arc::new(MemoryTenantStore::new()),
+        Arc::new(MemoryJournal::new()),
+    );
+    let options = BulkOptions::default()
+        .with_concurrency(LIFECYCLE_CONCURRENCY)
+        .with_poll(Duration::from_millis(250), Duration::from_secs(2));
+    handle.reset_stats();
+    let started = Instant::now();
+    let extend = o
+        .auto_extend_relationships(&options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let extend_wall = started.elapsed();
+    let extend_stats = handle.stats();
+    handle.reset_stats();
+    let started = Instant::now();
+    let removal = o
+        .remove_global_admin(&options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let removal_wall = started.elapsed();
+    let removal_stats = handle.stats();
+    let c = LIFECYCLE_CONCURRENCY as f64;
+    let pages = (n as u64).div_ceil(PAGE) as f64;
+    // Lower bounds. Auto-extend: the listing pages in sequence, then per eligible relationship
+    // one PATCH and one read-back, `c` at a time. Removal: the listing, then per relationship
+    // with GA one PATCH, the wait before the first poll — the 202's Retry-After, which the
+    // sandbox sets to the propagation delay in whole seconds (at least 1 s) and the workflow
+    // honours —, one poll and one read-back.
+    let first_poll = PROPAGATION.max(Duration::from_secs(1));
+    let eligible = (n - with_ga) as f64;
+    let extend_ideal = LATENCY.as_secs_f64() * (pages + (2.0 * eligible / c).ceil());
+    let removal_ideal = LATENCY.as_secs_f64() * (pages + (3.0 * with_ga as f64 / c).ceil())
+        + first_poll.as_secs_f64() * (with_ga as f64 / c).ceil();
+    Ok(json!({
+        "case": format!("lifecycle {n}"),
+        "relationships": n,
+        "with_global_admin": with_ga,
+        "concurrency": LIFECYCLE_CONCURRENCY,
+        "auto_extend": {
+            "changed": extend.counts.changed,
+            "skipped": extend.counts.skipped,
+            "failed": extend.counts.failed,
+            "wall_ms": ms(extend_wall),
+            "requests": extend_stats.total_requests,
+            "requests_per_relationship": extend_stats.total_requests as f64 / n as f64,
+            "ideal_ms": (extend_ideal * 1000.0).round(),
+            "ratio": extend_wall.as_secs_f64() / extend_ideal,
+        },
+        "remove_global_admin": {
+            "changed": removal.counts.changed,
+            "failed": removal.counts.failed,
+            "wall_ms": ms(removal_wall),
+            "requests": removal_stats.total_requests,
+            "ideal_ms": (removal_ideal * 1000.0).round(),
+            "ratio": removal_wall.as_secs_f64() / removal_ideal,
+            "first_poll_after_ms": first_poll.as_millis() as u64,
+        },
+        "duplicate_writes": extend_stats.duplicate_writes + removal_stats.duplicate_writes,
+        "wall_ms": ms(extend_wall + removal_wall),
+        "ideal_ms": ((extend_ideal + removal_ideal) * 1000.0).round(),
+        "ratio": (extend_wall + removal_wall).as_secs_f64() / (extend_ideal + removal_ideal),
+        "requests": extend_stats.total_requests + removal_stats.total_requests,
+        "peak_rss_mb": peak_rss_bytes().unwrap_or(0) as f64 / 1_048_576.0,
+    }))
+}
+
 fn run(args: &[String]) -> Result<(), String> {
     let out = match args {
         [flag, dir] if flag == "--out" => std::path::PathBuf::from(dir),
@@ -230,6 +337,7 @@ fn run(args: &[String]) -> Result<(), String> {
         vec!["sync", "10000"],
         vec!["onboard", "clean"],
         vec!["onboard", "faulted"],
+        vec!["lifecycle", "1000"],
     ];
     let mut results = Vec::new();
     for c in cases {
