@@ -19,10 +19,10 @@ use crate::cloud::Connected;
 use crate::error::ApiError;
 use crate::jobs::{self, explain_ctx};
 
-type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
 /// Parses an optional JSON body: empty → `None`; otherwise JSON is required.
-fn parse_body<T: DeserializeOwned>(
+pub(crate) fn parse_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Option<T>, ApiError> {
@@ -61,7 +61,7 @@ fn parse_body<T: DeserializeOwned>(
     })
 }
 
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
+pub(crate) fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
     raw.parse().map_err(|_| {
         ApiError::bad_request(
             "invalidTenantId",
@@ -70,11 +70,11 @@ fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
     })
 }
 
-fn connected(state: &AppState) -> Result<Connected, ApiError> {
+pub(crate) fn connected(state: &AppState) -> Result<Connected, ApiError> {
     state.connection().ok_or_else(ApiError::not_connected)
 }
 
-fn ok<T: serde::Serialize>(v: T) -> ApiResult {
+pub(crate) fn ok<T: serde::Serialize>(v: T) -> ApiResult {
     Ok(Json(v).into_response())
 }
 

@@ -25,7 +25,7 @@ use crate::cloud::{self, Connected, DbSink, Endpoints};
 use crate::crypto::{KeySource, Sealer};
 use crate::db::ServerDb;
 use crate::jobs::TenantLocks;
-use crate::{api, auth, oauth, page};
+use crate::{api, auth, lifecycle, oauth, page};
 
 /// The largest request body accepted (64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -206,6 +206,12 @@ fn router(state: AppState) -> Router {
         .route("/api/my-tenant/disable", post(api::my_tenant_disable))
         .route("/api/expiring", get(api::expiring))
         .route("/api/audit", get(api::audit))
+        .route("/api/lifecycle/groups", post(lifecycle::groups))
+        .route("/api/lifecycle/auto-extend", post(lifecycle::auto_extend))
+        .route("/api/lifecycle/remove-ga", post(lifecycle::remove_ga))
+        .route("/api/lifecycle/repair", post(lifecycle::repair))
+        .route("/api/lifecycle/webhook", post(lifecycle::webhook))
+        .route("/api/lifecycle/trace", get(lifecycle::trace))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

@@ -62,7 +62,9 @@ impl Role {
             Permission::TenantsRead | Permission::PartnerCenter => {
                 matches!(self, Role::Owner | Role::Admin | Role::FullMember)
             }
-            Permission::TenantsManage => matches!(self, Role::Owner | Role::Admin),
+            Permission::TenantsManage | Permission::RelationshipsManage => {
+                matches!(self, Role::Owner | Role::Admin)
+            }
         }
     }
 }
@@ -110,6 +112,23 @@ pub enum Permission {
     PartnerCenter,
     /// `TENANTS_MANAGE`: enable/disable the own partner tenant, hard-delete (owner, admin).
     TenantsManage,
+    /// Relationship lifecycle changes across customers: GDAP groups and their assignments,
+    /// bulk auto-extend, Global Administrator removal, drift repair, the webhook registration
+    /// (owner, admin). Permissions are per route, so a dry run of these routes needs it too.
+    RelationshipsManage,
+}
+
+impl Permission {
+    /// Who holds it, for the 403 message.
+    fn holders(self) -> &'static str {
+        match self {
+            Permission::TenantsManage => "Owners and Admins can",
+            Permission::RelationshipsManage => {
+                "Owners and Admins can (dry runs included: permissions are per route)"
+            }
+            _ => "Owners, Admins and Full Members can",
+        }
+    }
 }
 
 /// Every route: method, axum path, permission.
@@ -155,6 +174,34 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("POST", "/api/my-tenant/enable", Permission::TenantsManage),
     ("POST", "/api/my-tenant/disable", Permission::TenantsManage),
     ("DELETE", "/api/tenants/{id}", Permission::TenantsManage),
+    // Relationship lifecycle. Reads (the trace) for every member with the tenants page; the
+    // write routes, their dry runs included, for Owners and Admins.
+    ("GET", "/api/lifecycle/trace", Permission::TenantsRead),
+    (
+        "POST",
+        "/api/lifecycle/groups",
+        Permission::RelationshipsManage,
+    ),
+    (
+        "POST",
+        "/api/lifecycle/auto-extend",
+        Permission::RelationshipsManage,
+    ),
+    (
+        "POST",
+        "/api/lifecycle/remove-ga",
+        Permission::RelationshipsManage,
+    ),
+    (
+        "POST",
+        "/api/lifecycle/repair",
+        Permission::RelationshipsManage,
+    ),
+    (
+        "POST",
+        "/api/lifecycle/webhook",
+        Permission::RelationshipsManage,
+    ),
 ];
 
 /// The permission of a route, if listed.
@@ -386,13 +433,9 @@ pub(crate) async fn authorize(
     if !principal.role.can(permission) {
         tracing::info!(user = %principal.email, role = %principal.role, %method, %path, "forbidden");
         return ApiError::forbidden(&format!(
-            "the {} role cannot use {method} {path}; Owners, Admins{} can",
+            "the {} role cannot use {method} {path}; {}",
             principal.role,
-            if permission == Permission::TenantsManage {
-                ""
-            } else {
-                " and Full Members"
-            }
+            permission.holders()
         ))
         .into_response();
     }
@@ -465,6 +508,11 @@ mod tests {
         assert!(!Role::ExternalGuest.can(Permission::TenantsRead));
         assert!(!Role::Billing.can(Permission::PartnerCenter));
         assert!(Role::Admin.can(Permission::TenantsManage));
+        assert!(Role::Owner.can(Permission::RelationshipsManage));
+        assert!(Role::Admin.can(Permission::RelationshipsManage));
+        for r in [Role::FullMember, Role::ExternalGuest, Role::Billing] {
+            assert!(!r.can(Permission::RelationshipsManage), "{r}");
+        }
         assert_eq!("full_member".parse::<Role>().unwrap(), Role::FullMember);
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);

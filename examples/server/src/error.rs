@@ -115,7 +115,13 @@ impl ApiError {
     /// A workflow failure, explained by the catalogue.
     pub(crate) fn from_onboard(e: &OnboardError, ctx: &ExplainContext) -> Self {
         let entry = e.explain(ctx);
-        let status = status_of(entry.key).unwrap_or(if e.is_retryable() {
+        let not_found = entry.key == CatalogueKey::ServiceError
+            && e.port_error()
+                .is_some_and(|p| p.kind() == gdap_onboard::PortErrorKind::NotFound);
+        let status = status_of(entry.key).unwrap_or(if not_found {
+            // The service says the thing asked for (a relationship id) does not exist.
+            StatusCode::NOT_FOUND
+        } else if e.is_retryable() {
             StatusCode::SERVICE_UNAVAILABLE
         } else {
             StatusCode::BAD_GATEWAY
@@ -154,6 +160,15 @@ fn status_of(key: CatalogueKey) -> Option<StatusCode> {
         CatalogueKey::AuthorizationRevoked
         | CatalogueKey::SessionExpired
         | CatalogueKey::MfaRequired => StatusCode::UNAUTHORIZED,
+        // Relationship lifecycle rows, as `OnboardError::http_status` has them.
+        CatalogueKey::UserNotFound | CatalogueKey::GroupNotFound => StatusCode::NOT_FOUND,
+        CatalogueKey::WebhookRegisteredElsewhere
+        | CatalogueKey::RelationshipNotActive
+        | CatalogueKey::AmbiguousGroup
+        | CatalogueKey::ApprovalEnded => StatusCode::CONFLICT,
+        CatalogueKey::OperationIncomplete | CatalogueKey::ApprovalTimedOut => {
+            StatusCode::GATEWAY_TIMEOUT
+        }
         _ => return None,
     })
 }

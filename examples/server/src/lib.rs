@@ -9,6 +9,7 @@ mod crypto;
 mod db;
 mod error;
 mod jobs;
+mod lifecycle;
 mod oauth;
 mod page;
 

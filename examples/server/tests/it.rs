@@ -142,6 +142,8 @@ async fn rbac_matrix_every_role_every_route() {
         .unwrap()
         .to_owned();
 
+    let admin_upn = sb.world_info().admin_upn;
+
     // Allowed: the status each route answers for a member who may use it.
     let allowed = |m: &str, p: &str| -> Vec<u16> {
         match (m, p) {
@@ -183,6 +185,15 @@ async fn rbac_matrix_every_role_every_route() {
                 .bearer_auth(token);
             if p == "/api/onboard" || p == "/api/migrate" {
                 req = req.json(&json!({ "tenantIds": [ready] }));
+            }
+            // Lifecycle routes: dry runs (the permission is per route, so a dry run is checked
+            // like the real run; tests/lifecycle.rs has the real runs) and a trace of the admin.
+            if p == "/api/lifecycle/webhook" {
+                req = req.json(&json!({ "url": "https://msp.example/hooks/pc", "dryRun": true }));
+            } else if m == "POST" && p.starts_with("/api/lifecycle/") {
+                req = req.json(&json!({ "dryRun": true }));
+            } else if p == "/api/lifecycle/trace" {
+                req = req.query(&[("user", admin_upn.as_str()), ("tenant", ready.as_str())]);
             }
             let status = req.send().await.unwrap().status().as_u16();
             let want = if role.can(perm) {
