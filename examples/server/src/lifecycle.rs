@@ -20,9 +20,8 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use gdap_core::RelationshipId;
-use gdap_onboard::CatalogueKey;
 use gdap_onboard::workflows::lifecycle::{
-    BulkOptions, ChangeCounts, ChangeStatus, GroupAssignmentReport, GroupSetupReport, GroupTemplate,
+    BulkOptions, GroupAssignmentReport, GroupSetupReport, GroupTemplate,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -275,7 +274,7 @@ pub(crate) async fn groups(
     for id in only.unwrap_or_default() {
         match o.assign_groups(&id, &template, body.dry_run).await {
             Ok(mut report) => {
-                plan_after_setup(&mut report, &setup);
+                report.assume_planned_groups(&setup);
                 assignments.push(AssignmentOutcome::Report(report));
             }
             Err(e) => assignments.push(AssignmentOutcome::Failed {
@@ -291,37 +290,6 @@ pub(crate) async fn groups(
         "lifecycle groups"
     );
     ok(GroupsResponse { setup, assignments })
-}
-
-/// In a dry run the groups the setup would create do not exist yet, so the workflow reports their
-/// assignments as failed (`groupNotFound`); the real run creates them first. Say what the real
-/// run would do instead: create the assignment, or skip a group whose roles the relationship
-/// does not carry.
-fn plan_after_setup(report: &mut GroupAssignmentReport, setup: &GroupSetupReport) {
-    if !report.dry_run {
-        return;
-    }
-    for g in &mut report.groups {
-        let will_exist = setup.groups.iter().any(|s| {
-            s.group == ChangeStatus::Planned && s.display_name.eq_ignore_ascii_case(&g.display_name)
-        });
-        let not_found = g
-            .error
-            .as_ref()
-            .is_some_and(|e| e.key == CatalogueKey::GroupNotFound);
-        if g.status != ChangeStatus::Failed || !will_exist || !not_found {
-            continue;
-        }
-        g.error = None;
-        if g.roles.is_empty() {
-            g.status = ChangeStatus::Skipped;
-            g.detail = "the relationship carries none of this group's roles".into();
-        } else {
-            g.status = ChangeStatus::Planned;
-            g.detail = "would create an access assignment once the group is created".into();
-        }
-    }
-    report.counts = ChangeCounts::of(report.groups.iter().map(|g| g.status));
 }
 
 // ------------------------------------------------------------------ bulk changes

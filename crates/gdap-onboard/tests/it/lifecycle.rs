@@ -2146,3 +2146,25 @@ async fn a_webhook_event_is_only_a_hint_graph_decides() {
         Some(PortErrorKind::NotFound)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_plans_assignments_for_groups_the_setup_would_create() {
+    let w = world();
+    w.partner_directory.add_user(USER);
+    w.gdap
+        .insert(active(1, tid(1), "Alpha", "rel 1", APP_ROLES));
+    let o = orchestrator(&w);
+    let t = GroupTemplate::app_install();
+    let setup = o.ensure_gdap_groups(&t, USER, true).await.unwrap();
+    let mut plan = o.assign_groups(&rid(1), &t, true).await.unwrap();
+    // Without the set-up's context the groups do not exist: failures.
+    assert_eq!(plan.counts.failed, 2);
+    plan.assume_planned_groups(&setup);
+    assert_eq!(
+        (plan.counts.planned, plan.counts.skipped, plan.counts.failed),
+        (1, 1, 0),
+        "{plan:#?}"
+    );
+    assert!(plan.groups.iter().all(|g| g.error.is_none()));
+    assert_eq!(w.partner_directory.writes() + w.gdap.assignment_writes(), 0);
+}

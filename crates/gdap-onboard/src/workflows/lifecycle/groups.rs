@@ -324,6 +324,41 @@ pub struct GroupAssignmentReport {
     pub counts: ChangeCounts,
 }
 
+impl GroupAssignmentReport {
+    /// Reads a dry-run assignment plan in the light of the dry-run group set-up made just
+    /// before it: the groups the set-up would create do not exist yet, so the plan reports their
+    /// assignments as `groupNotFound` failures; the real run creates them first. Those entries
+    /// become `planned` (or `skipped` when the relationship carries none of the group's roles)
+    /// and the counts are redone. Anything else is left as it is.
+    pub fn assume_planned_groups(&mut self, setup: &GroupSetupReport) {
+        if !self.dry_run {
+            return;
+        }
+        for g in &mut self.groups {
+            let will_exist = setup.groups.iter().any(|s| {
+                s.group == ChangeStatus::Planned
+                    && s.display_name.eq_ignore_ascii_case(&g.display_name)
+            });
+            let not_found = g
+                .error
+                .as_ref()
+                .is_some_and(|e| e.key == crate::catalogue::CatalogueKey::GroupNotFound);
+            if g.status != ChangeStatus::Failed || !will_exist || !not_found {
+                continue;
+            }
+            g.error = None;
+            if g.roles.is_empty() {
+                g.status = ChangeStatus::Skipped;
+                g.detail = "the relationship carries none of this group's roles".into();
+            } else {
+                g.status = ChangeStatus::Planned;
+                g.detail = "would create an access assignment once the group is created".into();
+            }
+        }
+        self.counts = ChangeCounts::of(self.groups.iter().map(|g| g.status));
+    }
+}
+
 /// A template group resolved by name in the partner tenant.
 pub(crate) enum Resolved {
     Found(SecurityGroup),
