@@ -168,7 +168,10 @@ pub(crate) fn exit_of(error: &OnboardError) -> Exit {
         OnboardError::AuthorizationRevoked { .. }
         | OnboardError::SessionExpired { .. }
         | OnboardError::MfaRequired { .. } => Exit::AuthNeeded,
-        OnboardError::InvalidTemplate(_) | OnboardError::InvalidDisplayName { .. } => Exit::Usage,
+        // The user named something that does not exist or is not valid.
+        OnboardError::InvalidTemplate(_)
+        | OnboardError::InvalidDisplayName { .. }
+        | OnboardError::UserNotFound { .. } => Exit::Usage,
         e if e.tenant().is_some() => Exit::TenantsFailed,
         _ => Exit::Failed,
     }

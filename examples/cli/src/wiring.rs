@@ -42,6 +42,8 @@ pub(crate) struct Env {
     pub(crate) security_group: Option<SecurityGroupId>,
     /// The Partner Center client (for checks the workflows do not cover).
     pub(crate) partner_center: PartnerCenterClient,
+    /// `--sandbox-auto-approve-ms`: the sandbox customer approves after this long.
+    pub(crate) sandbox_auto_approve: Option<Duration>,
 }
 
 impl Env {
@@ -83,10 +85,14 @@ pub(crate) async fn target(g: &GlobalOpts, state: &StateDir) -> Result<Target, C
                 .map_err(|e| CliError::usage(format!("--faults: {e}"), None))?,
             None => Faults::none(),
         };
-        let handle = Sandbox::builder()
+        let mut builder = Sandbox::builder()
             .world(World::seeded(g.seed, g.tenants as usize))
             .faults(faults)
-            .propagation_delay(Duration::from_millis(g.sandbox_propagation_ms))
+            .propagation_delay(Duration::from_millis(g.sandbox_propagation_ms));
+        if let Some(ms) = g.sandbox_auto_approve_ms {
+            builder = builder.auto_approve_after(Duration::from_millis(ms));
+        }
+        let handle = builder
             .start()
             .await
             .map_err(|e| CliError::Other(format!("cannot start the sandbox: {e}")))?;
@@ -113,6 +119,12 @@ pub(crate) async fn target(g: &GlobalOpts, state: &StateDir) -> Result<Target, C
         return Err(CliError::usage(
             "--faults needs --sandbox",
             Some("Fault injection is a sandbox feature: add --sandbox.".to_owned()),
+        ));
+    }
+    if g.sandbox_auto_approve_ms.is_some() {
+        return Err(CliError::usage(
+            "--sandbox-auto-approve-ms needs --sandbox",
+            Some("Only the sandbox's customers approve on their own: add --sandbox.".to_owned()),
         ));
     }
     let authority = Authority::new(g.authority.clone())
@@ -318,6 +330,11 @@ pub(crate) async fn connect_env(
         client_id: target.client_id,
         authority: target.authority_url,
         security_group,
+        sandbox_auto_approve: target
+            .sandbox
+            .as_ref()
+            .and(g.sandbox_auto_approve_ms)
+            .map(Duration::from_millis),
         sandbox: target.sandbox,
         partner_center,
     })

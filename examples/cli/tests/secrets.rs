@@ -53,6 +53,14 @@ fn canaries_never_appear_in_output_logs_or_database() {
         .join(format!("gdap-cli-secrets-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    let customer = handle
+        .snapshot()
+        .tenants
+        .iter()
+        .find(|t| !t.is_own)
+        .expect("a customer")
+        .id
+        .clone();
     let run = |args: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_gdap"))
             .arg("--state-dir")
@@ -83,6 +91,19 @@ fn canaries_never_appear_in_output_logs_or_database() {
         run(&["expiring", "-o", "json"]),
         // A failing call too: an unknown tenant is a catalogue error.
         run(&["onboard", "00000000-0000-4000-8000-000000000001"]),
+        // The relationship lifecycle (partner directory, webhook, bulk changes, trace).
+        run(&["groups", "-o", "json"]),
+        run(&["auto-extend", "--dry-run"]),
+        run(&["remove-ga", "--dry-run", "-o", "json"]),
+        run(&["repair", "--dry-run"]),
+        run(&["trace", "--user", &info.admin_upn, "--tenant", &customer]),
+        run(&[
+            "wait-approval",
+            "00000000-0000-4000-8000-000000000001-00000000-0000-4000-8000-000000000002",
+            "--webhook-url",
+            "https://msp.example/hooks/gdap",
+            "--dry-run",
+        ]),
     ];
     assert!(
         outputs.iter().any(|o| contains(o, "verified")),

@@ -9,7 +9,7 @@ use gdap_onboard::RelationshipTemplate;
 use gdap_onboard::workflows::request::validate_display_name;
 use proptest::prelude::*;
 
-use super::{Cli, parse_days};
+use super::{Cli, parse_days, parse_duration, parse_template};
 
 /// Subcommand names, flags and options (global and per command) of `gdap`.
 const WORDS: &[&str] = &[
@@ -25,6 +25,12 @@ const WORDS: &[&str] = &[
     "my-tenant",
     "resume",
     "demo",
+    "groups",
+    "wait-approval",
+    "auto-extend",
+    "remove-ga",
+    "repair",
+    "trace",
     "help",
     "enable",
     "disable",
@@ -62,9 +68,22 @@ const WORDS: &[&str] = &[
     "--name",
     "--within",
     "--run",
+    "--service-account",
+    "--relationship",
+    "--assign",
+    "--webhook-url",
+    "--force",
+    "--yes",
+    "-y",
+    "--user",
+    "--tenant",
+    "--sandbox-auto-approve-ms",
     "--",
     "-",
 ];
+
+/// How many of [`WORDS`] (the first ones) are subcommands.
+const SUBCOMMANDS: usize = 18;
 
 /// Values that sit near what the parsers accept (and what they reject).
 const VALUES: &[&str] = &[
@@ -97,6 +116,18 @@ const VALUES: &[&str] = &[
     "http://127.0.0.1:1/prefix/",
     "https://login.microsoftonline.com",
     "::::",
+    "app-install",
+    "least-privilege",
+    "1h",
+    "30m",
+    "90s",
+    "1h30m",
+    "0s",
+    "8d",
+    "https://msp.example/hooks",
+    "http://msp.example/hooks",
+    "11111111-2222-3333-4444-555555555555-11111111-2222-3333-4444-555555555555",
+    "admin@sandboxmsp.onmicrosoft.com",
     "",
 ];
 
@@ -135,7 +166,7 @@ proptest! {
 
     #[test]
     fn each_subcommand_with_arbitrary_arguments_never_panics(
-        sub in prop::sample::select(&WORDS[..12]),
+        sub in prop::sample::select(&WORDS[..SUBCOMMANDS]),
         args in prop::collection::vec(arg(), 0..6),
     ) {
         let mut all = vec![sub.to_owned()];
@@ -156,6 +187,20 @@ proptest! {
         let _ = SecurityGroupId::from_str(&s);
         let _ = RelationshipTemplate::by_short_name(&s);
         let _ = validate_display_name(&s);
+        if let Ok(d) = parse_duration(&s) {
+            prop_assert!(d.as_secs() >= 1 && d.as_secs() <= 7 * 86_400, "{s:?} parsed to {d:?}");
+        }
+    }
+
+    #[test]
+    fn template_names_never_panic(s in prop_oneof![
+        "[-_ a-zA-Z]{0,20}",
+        prop::sample::select(VALUES).prop_map(str::to_owned),
+    ]) {
+        // Names only: anything else is read as a path, which must not be arbitrary here.
+        if let Ok(t) = parse_template(&s) {
+            prop_assert!(t.label == "app-install" || t.label == "least-privilege" || t.label == s);
+        }
     }
 
     #[test]

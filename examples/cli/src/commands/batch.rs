@@ -205,7 +205,7 @@ pub(crate) async fn demo(a: &DemoArgs, env: &Env, out: &Printer) -> Result<Exit,
 }
 
 /// With --sandbox: what the fake cloud saw (writes, duplicate writes, faults injected).
-fn sandbox_stats(env: &Env, out: &Printer) {
+pub(crate) fn sandbox_stats(env: &Env, out: &Printer) {
     if let Some(h) = &env.sandbox {
         let stats = h.stats();
         out.line(format!(

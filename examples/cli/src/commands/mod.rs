@@ -2,6 +2,7 @@
 
 mod batch;
 mod connect;
+mod lifecycle;
 mod my_tenant;
 mod reports;
 mod request;
@@ -54,6 +55,12 @@ async fn dispatch(command: &Command, env: &Env, out: &Printer) -> Result<Exit, C
         Command::Migrate(a) => batch::migrate(a, env, out).await,
         Command::Resume(a) => batch::resume(a, env, out).await,
         Command::Demo(a) => batch::demo(a, env, out).await,
+        Command::Groups(a) => lifecycle::groups::run(a, env, out).await,
+        Command::WaitApproval(a) => lifecycle::approval::run(a, env, out).await,
+        Command::AutoExtend(a) => lifecycle::bulk::auto_extend(a, env, out).await,
+        Command::RemoveGa(a) => lifecycle::bulk::remove_ga(a, env, out).await,
+        Command::Repair(a) => lifecycle::bulk::repair(a, env, out).await,
+        Command::Trace(a) => lifecycle::trace::run(a, env, out).await,
     }
 }
 
