@@ -835,6 +835,11 @@ pub fn explain(error: &OnboardError, ctx: &ExplainContext) -> CatalogueEntry {
             format!("{}: \"{display_name}\"", row.title)
         }
         OnboardError::UserNotFound { user } => format!("{}: {user}", row.title),
+        OnboardError::Service { operation, .. }
+            if tenant_id.is_none() && ctx.tenant_name.is_none() =>
+        {
+            format!("{} while {operation}", row.title)
+        }
         OnboardError::Service { operation, .. } => {
             format!("{} while {operation} ({tenant})", row.title)
         }

@@ -303,8 +303,8 @@ pub enum OnboardError {
         /// The one refused.
         requested: TenantId,
     },
-    /// A relationship template breaks a GDAP rule.
-    #[error("invalid relationship template: {0}")]
+    /// A relationship template (or a GDAP group template) breaks a GDAP rule.
+    #[error("invalid {subject}: {0}", subject = .0.subject())]
     InvalidTemplate(#[from] TemplateError),
     /// A relationship display name is invalid.
     #[error("invalid relationship display name {display_name:?}: {reason}")]

@@ -74,6 +74,16 @@ pub enum TemplateError {
     Groups(String),
 }
 
+impl TemplateError {
+    /// What kind of template the error is about, for messages.
+    pub fn subject(&self) -> &'static str {
+        match self {
+            TemplateError::Groups(_) => "GDAP group template",
+            _ => "relationship template",
+        }
+    }
+}
+
 /// A reusable relationship request: name stem, roles, duration and auto-extend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::error::{OnboardError, Operation, Result};
 use crate::partner_directory::{APPROVAL_EVENTS, WebhookRegistration};
-use crate::port_error::PortErrorKind;
 use crate::relationship::{Relationship, RelationshipStatus};
 
 use super::groups::{GroupAssignmentReport, GroupTemplate};
@@ -207,9 +206,6 @@ impl Orchestrator {
                     if let Some(ra) = e.retry_after() {
                         pause = pause.max(ra);
                     }
-                }
-                Err(e) if e.kind() == PortErrorKind::NotFound => {
-                    return Err(OnboardError::classify(Operation::GetRelationship, None, e));
                 }
                 Err(e) => return Err(OnboardError::classify(Operation::GetRelationship, None, e)),
             }

@@ -265,7 +265,15 @@ impl Orchestrator {
                 .into_iter()
                 .map(|r| r.name)
                 .collect();
-            let fix = format!("set the assignment's roles to {}", names.join(", "));
+            let mut fix = format!("set the assignment's roles to {}", names.join(", "));
+            if !extra.is_empty() && !lacking.is_empty() {
+                // One finding per assignment; the roles it adds are named in the fix.
+                let adds: Vec<String> = RoleRef::list(lacking.iter())
+                    .into_iter()
+                    .map(|r| r.name)
+                    .collect();
+                fix.push_str(&format!(" (also adds {})", adds.join(", ")));
+            }
             let roles: Vec<RoleTemplateId> = target.iter().copied().collect();
             let (kind, shown) = if extra.is_empty() {
                 (DriftKind::MissingRoles, lacking)

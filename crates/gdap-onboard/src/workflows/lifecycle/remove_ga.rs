@@ -189,15 +189,23 @@ impl Orchestrator {
         ))
     }
 
-    /// Ids of the groups whose access assignment on `rel` includes Global Administrator.
+    /// The groups (by name when the partner directory knows them, else by id) whose access
+    /// assignment on `rel` includes Global Administrator.
     async fn ga_holders(&self, rel: &Relationship) -> Result<Vec<String>> {
         let ga = roles::GLOBAL_ADMINISTRATOR.id();
-        Ok(self
-            .list_assignments(&rel.id)
-            .await?
-            .into_iter()
-            .filter(|a| a.is_live() && a.roles.contains(&ga))
-            .map(|a| a.group.to_string())
-            .collect())
+        let mut out = Vec::new();
+        for a in self.list_assignments(&rel.id).await? {
+            if !(a.is_live() && a.roles.contains(&ga)) {
+                continue;
+            }
+            // A name is only a nicety of the plan: a failed lookup shows the id.
+            let name = match self.ports.partner_directory.get_group(&a.group).await {
+                Ok(Some(g)) => g.display_name,
+                Ok(None) => format!("{} (no longer exists)", a.group),
+                Err(_) => a.group.to_string(),
+            };
+            out.push(name);
+        }
+        Ok(out)
     }
 }

@@ -2,13 +2,9 @@
 //! in each, its AdminAgents membership and MFA, and the groups' access assignments on the
 //! relationships named with `--relationship`.
 
-use std::collections::BTreeSet;
-
 use gdap_onboard::workflows::lifecycle::{AdminAgentsCheck, GroupAssignment, MfaCheck};
-use gdap_onboard::workflows::{
-    ChangeCounts, ChangeStatus, GroupAssignmentReport, GroupSetupReport,
-};
-use gdap_onboard::{CatalogueEntry, CatalogueKey, OnboardError, Operation, PortErrorKind, explain};
+use gdap_onboard::workflows::{ChangeStatus, GroupAssignmentReport, GroupSetupReport};
+use gdap_onboard::{CatalogueEntry, OnboardError, Operation, PortErrorKind, explain};
 use serde::Serialize;
 
 use super::{counts_line, dedup, exit_for, fail_named, print_failures, roles_label, status_label};
@@ -69,20 +65,12 @@ pub(crate) async fn run(a: &GroupsArgs, env: &Env, out: &Printer) -> Result<Exit
         .ensure_gdap_groups(template, &account, a.dry_run)
         .await
         .map_err(|e| fail(env, e))?;
-    // In a dry run a group that would be created cannot be found yet: its assignment is planned.
-    let to_create: BTreeSet<String> = setup
-        .groups
-        .iter()
-        .filter(|g| g.group == ChangeStatus::Planned)
-        .map(|g| g.display_name.trim().to_lowercase())
-        .collect();
     let mut assignments = Vec::new();
     for id in relationships {
         match o.assign_groups(&id, template, a.dry_run).await {
             Ok(mut report) => {
-                if a.dry_run {
-                    plan_for_new_groups(&mut report, &to_create);
-                }
+                // In a dry run a group that would be created cannot be found yet.
+                report.assume_planned_groups(&setup);
                 assignments.push(RelationshipAssignments {
                     relationship_id: id.to_string(),
                     report: Some(report),
@@ -114,30 +102,6 @@ pub(crate) async fn run(a: &GroupsArgs, env: &Env, out: &Printer) -> Result<Exit
     }
     sandbox_stats(env, out);
     Ok(exit_for(failed))
-}
-
-/// Turns "group not found" into "planned" for groups the same dry run would create.
-fn plan_for_new_groups(report: &mut GroupAssignmentReport, to_create: &BTreeSet<String>) {
-    for g in &mut report.groups {
-        let not_found = g
-            .error
-            .as_ref()
-            .is_some_and(|e| e.key == CatalogueKey::GroupNotFound);
-        if g.status == ChangeStatus::Failed
-            && not_found
-            && to_create.contains(&g.display_name.trim().to_lowercase())
-        {
-            g.error = None;
-            if g.roles.is_empty() {
-                g.status = ChangeStatus::Skipped;
-                g.detail = "the relationship carries none of this group's roles".to_owned();
-            } else {
-                g.status = ChangeStatus::Planned;
-                g.detail = "would create an access assignment once the group is created".to_owned();
-            }
-        }
-    }
-    report.counts = ChangeCounts::of(report.groups.iter().map(|g| g.status));
 }
 
 fn group_label(s: ChangeStatus) -> &'static str {
