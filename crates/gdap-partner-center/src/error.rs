@@ -85,7 +85,79 @@ pub enum Error {
     /// invalid input detected before sending.
     #[error(transparent)]
     Core(#[from] gdap_core::Error),
+
+    /// A body given to [`WebhookEvent::parse`](crate::models::WebhookEvent::parse) is not a
+    /// Partner Center webhook event: too large, not JSON of the event's shape, or without an
+    /// `EventName`. Answer the callback request with 400 and do not act on it.
+    #[error(transparent)]
+    InvalidWebhookEvent(WebhookEventError),
 }
+
+/// Why a webhook callback body was refused by
+/// [`WebhookEvent::parse`](crate::models::WebhookEvent::parse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WebhookEventErrorKind {
+    /// The body is larger than
+    /// [`MAX_WEBHOOK_EVENT_BYTES`](crate::models::MAX_WEBHOOK_EVENT_BYTES).
+    TooLarge,
+    /// The body is not a JSON object of the event's shape (syntax error, wrong value types).
+    Malformed,
+    /// The object has no `EventName` (absent, `null` or blank).
+    MissingEventName,
+}
+
+/// A webhook callback body that is not a Partner Center event. The text says what was wrong and
+/// never repeats more than a short excerpt of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEventError {
+    pub(crate) kind: WebhookEventErrorKind,
+    pub(crate) len: usize,
+    pub(crate) reason: String,
+}
+
+impl WebhookEventError {
+    /// What was wrong.
+    pub fn kind(&self) -> WebhookEventErrorKind {
+        self.kind
+    }
+    /// The size of the refused body, in bytes.
+    pub fn body_len(&self) -> usize {
+        self.len
+    }
+    /// The decoder's explanation (empty unless the kind is
+    /// [`Malformed`](WebhookEventErrorKind::Malformed)).
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for WebhookEventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            WebhookEventErrorKind::TooLarge => write!(
+                f,
+                "the webhook event body is {} bytes; at most {} are read (Partner Center events \
+                 are a few hundred bytes): answer 400 and ignore it",
+                self.len,
+                crate::models::MAX_WEBHOOK_EVENT_BYTES
+            ),
+            WebhookEventErrorKind::Malformed => write!(
+                f,
+                "the webhook event body ({} bytes) is not a Partner Center event: {}",
+                self.len, self.reason
+            ),
+            WebhookEventErrorKind::MissingEventName => write!(
+                f,
+                "the webhook event body ({} bytes) has no EventName, so it is not a Partner \
+                 Center event: answer 400 and ignore it",
+                self.len
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WebhookEventError {}
 
 /// What Partner Center said about a failed call.
 ///
@@ -258,7 +330,7 @@ impl Error {
             | Error::NotFound(d)
             | Error::Throttled(d)
             | Error::Service(d) => Some(d),
-            Error::Core(_) => None,
+            Error::Core(_) | Error::InvalidWebhookEvent(_) => None,
         }
     }
 
@@ -314,9 +386,21 @@ impl Error {
             || self.as_core().is_some_and(gdap_core::Error::is_auth)
     }
 
-    /// The response body was not what the operation expects (malformed JSON, an HTML page).
+    /// The response body was not what the operation expects (malformed JSON, an HTML page), or
+    /// a webhook callback body was not a Partner Center event ([`Error::InvalidWebhookEvent`]).
     pub fn is_decode(&self) -> bool {
-        matches!(self, Error::Core(gdap_core::Error::Decode(_)))
+        matches!(
+            self,
+            Error::Core(gdap_core::Error::Decode(_)) | Error::InvalidWebhookEvent(_)
+        )
+    }
+
+    /// Why a webhook callback body was refused, when this is [`Error::InvalidWebhookEvent`].
+    pub fn as_webhook_event_error(&self) -> Option<&WebhookEventError> {
+        match self {
+            Error::InvalidWebhookEvent(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// Whether trying the same call again later may succeed (transient status, throttling,
@@ -328,7 +412,8 @@ impl Error {
             | Error::WebhookRegistrationExists(_)
             | Error::MfaRequired(_)
             | Error::Forbidden(_)
-            | Error::NotFound(_) => false,
+            | Error::NotFound(_)
+            | Error::InvalidWebhookEvent(_) => false,
             Error::Throttled(_) => true,
             Error::Service(d) => d.core.is_retryable(),
             Error::Core(e) => e.is_retryable(),

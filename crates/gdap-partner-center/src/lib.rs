@@ -12,4 +12,6 @@ pub use client::{
     DEFAULT_ENDPOINT, DEFAULT_SCOPE, Pager, PartnerCenterClient, PartnerCenterClientBuilder,
     ResponseMeta, WithMeta,
 };
-pub use error::{Error, PartnerCenterErrorDetails, Result};
+pub use error::{
+    Error, PartnerCenterErrorDetails, Result, WebhookEventError, WebhookEventErrorKind,
+};

@@ -16,4 +16,7 @@ pub enum SandboxError {
     /// A builder option or fault profile is invalid.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// A wait (e.g. `SandboxHandle::wait_for_webhook_deliveries`) ran out of time.
+    #[error("timed out: {0}")]
+    Timeout(String),
 }

@@ -14,6 +14,7 @@ mod server;
 mod state;
 pub mod stats;
 mod util;
+mod webhooks;
 pub mod well_known;
 pub mod world;
 
@@ -21,5 +22,5 @@ pub use error::SandboxError;
 pub use faults::{FaultKind, FaultRule, Faults, RateLimit, Trigger};
 pub use partner_center::PERMISSION_ENTRY_EXISTS;
 pub use server::{Sandbox, SandboxBuilder, SandboxHandle};
-pub use stats::{FaultRecord, Stats, WriteRecord};
+pub use stats::{FaultRecord, Stats, WebhookDelivery, WriteRecord};
 pub use world::{World, WorldInfo, WorldSnapshot};

@@ -810,3 +810,101 @@ pub(crate) async fn webhook_registration(
     .unwrap_or_else(|e| e)
     })
 }
+
+/// `POST /webhooks/v1/registration/validationEvents`: queues a `test-created` event for the
+/// registered callback and answers `{"correlationId"}` at once (the delivery runs on the webhook
+/// worker). Needs a registration that lists `test-created` (else 404 / 400); at most
+/// [`VALIDATIONS_PER_MINUTE`](crate::webhooks::VALIDATIONS_PER_MINUTE) calls per sliding minute
+/// of sandbox time (else 429 with `Retry-After`).
+pub(crate) async fn create_validation_event(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+) -> Response {
+    pc_handler(&s, &ctx, &headers, |core, now, _, _| {
+        let w = &mut core.world;
+        let Some(h) = w.webhook.clone() else {
+            return pc_fault(
+                StatusCode::NOT_FOUND,
+                1000,
+                "Not found: no webhook registration exists for this partner.",
+            );
+        };
+        let test = crate::world::webhook_events::TEST_CREATED;
+        if !h.events.iter().any(|e| e.eq_ignore_ascii_case(test)) {
+            return pc_fault(
+                StatusCode::BAD_REQUEST,
+                800002,
+                "Invalid request input: the webhook registration must include 'test-created' to send validation events.",
+            );
+        }
+        let mut validations = s.webhooks.validations();
+        if let Err(secs) = validations.admit(now) {
+            let body = json!({
+                "statusCode": 429,
+                "message": format!("Rate limit is exceeded. Try again in {secs} seconds."),
+            });
+            return with_header(
+                json_ok(StatusCode::TOO_MANY_REQUESTS, &body),
+                "retry-after",
+                &secs.to_string(),
+            );
+        }
+        let correlation_id = w.new_uuid();
+        let partner_id = w.tenants[w.partner.tenant].id.clone();
+        w.emit_webhook(
+            test,
+            crate::world::WebhookResource::Test,
+            now,
+            Some(correlation_id.clone()),
+        );
+        validations.records.insert(
+            correlation_id.clone(),
+            crate::webhooks::Validation {
+                correlation_id: correlation_id.clone(),
+                partner_id,
+                status: "inProgress",
+                callback_url: h.url,
+                results: Vec::new(),
+            },
+        );
+        json_ok(StatusCode::OK, &json!({"correlationId": correlation_id}))
+    })
+}
+
+/// `GET /webhooks/v1/registration/validationEvents/{correlationId}`: the validation's status
+/// (`inProgress`, then `completed`) and one result per delivery attempt.
+pub(crate) async fn get_validation_event(
+    State(s): State<Shared>,
+    Extension(ctx): Extension<ReqCtx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    pc_handler(&s, &ctx, &headers, |_, _, _, _| {
+        let validations = s.webhooks.validations();
+        let found = validations
+            .records
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&id))
+            .map(|(_, v)| v);
+        match found.map(serde_json::to_value) {
+            Some(Ok(v)) => json_ok(StatusCode::OK, &v),
+            _ => pc_fault(
+                StatusCode::NOT_FOUND,
+                1000,
+                "Not found: no validation event with this correlation id.",
+            ),
+        }
+    })
+}
+
+/// `GET /webhooks/sandbox-certificate`: the URL sent in `X-MS-Certificate-Url`. There is no
+/// certificate: the answer is a plain-text note saying how sandbox events are signed.
+pub(crate) async fn webhook_certificate() -> Response {
+    let mut resp = (StatusCode::OK, crate::webhooks::CERTIFICATE_PLACEHOLDER).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}

@@ -19,11 +19,14 @@ use url::Url;
 use crate::faults::{Action, FaultEngine, Faults};
 use crate::graph::{consent as gc, directory as gd, groups as gg, relationships as gr};
 use crate::listener::{ConnInfo, KillListener};
-use crate::state::{AppState, Clock, Config, Core, Shared, Tokens};
-use crate::stats::{DuplicateWrite, FaultRecord, Recorder, Replayed, Stats, WriteRecord};
+use crate::state::{AppState, Clock, Config, Core, CoreGuard, Shared, Tokens};
+use crate::stats::{
+    DuplicateWrite, FaultRecord, Recorder, Replayed, Stats, WebhookDelivery, WriteRecord,
+};
 use crate::util::{
     ReqCtx, bearer, counter_uuid, graph_error, header_str, json_response, with_header,
 };
+use crate::webhooks::{self, DeliveryOptions};
 use crate::world::{Ms, SEC, World, WorldInfo, WorldSnapshot};
 use crate::{SandboxError, login, partner_center as pc};
 
@@ -55,6 +58,7 @@ pub struct SandboxBuilder {
     require_mfa: bool,
     timeout_hold: Duration,
     anchor: Option<OffsetDateTime>,
+    webhook: DeliveryOptions,
 }
 
 impl Default for SandboxBuilder {
@@ -73,6 +77,11 @@ impl Default for SandboxBuilder {
             require_mfa: true,
             timeout_hold: Duration::from_secs(30),
             anchor: None,
+            webhook: DeliveryOptions {
+                timeout: Duration::from_secs(5),
+                retry_delay: Duration::from_millis(500),
+                any_host: false,
+            },
         }
     }
 }
@@ -161,6 +170,32 @@ impl SandboxBuilder {
         self
     }
 
+    /// Per-attempt timeout of a webhook delivery (connect and answer). Default 5 s.
+    ///
+    /// It runs on tokio time: under paused time it can fire while the callback is still
+    /// answering (tokio advances the paused clock whenever the runtime waits on I/O), so tests
+    /// that receive webhooks run on real time.
+    pub fn webhook_timeout(mut self, timeout: Duration) -> Self {
+        self.webhook.timeout = timeout;
+        self
+    }
+
+    /// Pause before the second attempt of a failed webhook delivery (doubled before the third).
+    /// Default 500 ms.
+    pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
+        self.webhook.retry_delay = delay;
+        self
+    }
+
+    /// Lets webhook deliveries go to callbacks on any host. By default only loopback callbacks
+    /// (`localhost`, `127.0.0.0/8`, `[::1]`) are contacted; others are recorded as not sent, so
+    /// that a test registering `https://msp.example/…` causes no network traffic (not even a
+    /// name lookup).
+    pub fn webhook_to_any_host(mut self, yes: bool) -> Self {
+        self.webhook.any_host = yes;
+        self
+    }
+
     /// Binds `127.0.0.1:{port}` and serves until the handle is shut down or dropped.
     ///
     /// # Errors
@@ -202,17 +237,30 @@ impl SandboxBuilder {
             latency: self.latency,
         };
         let (tx, rx) = watch::channel(false);
+        let clock = Arc::new(Clock::new());
+        let stats = Arc::new(Recorder::default());
+        let webhooks = webhooks::start(
+            world.seed,
+            &base,
+            anchor,
+            clock.clone(),
+            self.webhook,
+            stats.clone(),
+            rx.clone(),
+        )
+        .map_err(|e| SandboxError::InvalidConfig(format!("webhook delivery client: {e}")))?;
         let state = Arc::new(AppState {
             core: Mutex::new(Core {
                 world,
                 tokens: Tokens::default(),
                 pc_replay: Default::default(),
             }),
-            clock: Clock::new(),
+            clock,
             config,
-            stats: Recorder::default(),
+            stats,
             faults: Mutex::new(FaultEngine::new(self.faults)),
             shutdown: rx.clone(),
+            webhooks,
         });
         let app = router(state.clone());
         let mut stop = rx;
@@ -279,7 +327,7 @@ impl SandboxHandle {
         join_url(&self.base, "/partnercenter")
     }
 
-    fn core(&self) -> std::sync::MutexGuard<'_, Core> {
+    fn core(&self) -> CoreGuard<'_> {
         self.state.lock()
     }
 
@@ -394,6 +442,51 @@ impl SandboxHandle {
     /// The sandbox's current wall time.
     pub fn now(&self) -> OffsetDateTime {
         self.state.config.anchor + time::Duration::milliseconds(self.state.now())
+    }
+
+    /// Waits until at least `n` webhook deliveries are recorded in
+    /// [`Stats::webhook_deliveries`] (each counted once its last attempt finished) and returns
+    /// them all. Time-based transitions due now are applied first, so events they emit are
+    /// queued; advance the clock before calling. Woken by each recorded delivery (no polling).
+    ///
+    /// `timeout` runs on tokio time (see [`SandboxBuilder::webhook_timeout`] about paused time).
+    ///
+    /// # Errors
+    /// [`SandboxError::Timeout`] when fewer than `n` were recorded within `timeout`.
+    pub async fn wait_for_webhook_deliveries(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<WebhookDelivery>, SandboxError> {
+        let mut changed = self.state.stats.subscribe_deliveries();
+        drop(self.core());
+        let stats = &self.state.stats;
+        let wait = async {
+            loop {
+                let got = stats.webhook_deliveries();
+                if got.len() >= n {
+                    return got;
+                }
+                if changed.changed().await.is_err() {
+                    return got;
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(got) if got.len() >= n => Ok(got),
+            _ => Err(SandboxError::Timeout(format!(
+                "{} of {n} webhook deliveries after {timeout:?}",
+                stats.webhook_deliveries().len()
+            ))),
+        }
+    }
+
+    /// What the sandbox puts after `Signature ` in a webhook's `Authorization` header for
+    /// `body`: base64 of HMAC-SHA256 under a key derived from the world seed. This is **not**
+    /// Partner Center's scheme (RSA-SHA256 under Microsoft's certificate); it lets a test check
+    /// that a receiver passes the header through, nothing more.
+    pub fn webhook_signature(&self, body: &[u8]) -> String {
+        self.state.webhooks.signature(body)
     }
 
     /// Replaces the fault configuration (counters and RNG restart from the new seed).
@@ -568,6 +661,15 @@ pub(crate) fn router(state: Shared) -> Router {
             "/partnercenter/webhooks/v1/registration/events",
             get(pc::webhook_events),
         )
+        .route(
+            "/partnercenter/webhooks/v1/registration/validationEvents",
+            post(pc::create_validation_event),
+        )
+        .route(
+            "/partnercenter/webhooks/v1/registration/validationEvents/{id}",
+            get(pc::get_validation_event),
+        )
+        .route(webhooks::CERTIFICATE_PATH, get(pc::webhook_certificate))
         // index
         .route("/", get(index))
         .route("/health", get(|| async { "ok" }))

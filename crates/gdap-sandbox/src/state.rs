@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::faults::FaultEngine;
 use crate::stats::Recorder;
+use crate::webhooks::Dispatcher;
 use crate::world::{Ms, World};
 
 /// The sandbox clock: milliseconds since start (tokio time, so paused time works) plus a manual
@@ -137,24 +138,59 @@ pub(crate) struct Core {
 #[derive(Debug)]
 pub(crate) struct AppState {
     pub(crate) core: Mutex<Core>,
-    pub(crate) clock: Clock,
+    pub(crate) clock: Arc<Clock>,
     pub(crate) config: Config,
-    pub(crate) stats: Recorder,
+    pub(crate) stats: Arc<Recorder>,
     pub(crate) faults: Mutex<FaultEngine>,
     pub(crate) shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Partner Center webhook delivery (queue, signing key, validation records).
+    pub(crate) webhooks: Dispatcher,
 }
 
 impl AppState {
-    /// Locks the core and applies due time-based transitions.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Core> {
+    /// Locks the core and applies due time-based transitions. Webhook events the world queued
+    /// while the lock was held are handed to the delivery worker when the guard is dropped.
+    pub(crate) fn lock(&self) -> CoreGuard<'_> {
         let mut g = self.core.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.clock.now();
         g.world.tick(now);
-        g
+        CoreGuard {
+            guard: g,
+            webhooks: &self.webhooks,
+        }
     }
 
     pub(crate) fn now(&self) -> Ms {
         self.clock.now()
+    }
+}
+
+/// The locked core. On drop it hands the queued webhook events to the delivery worker (a channel
+/// send: delivery itself happens on another task, never on the request path).
+pub(crate) struct CoreGuard<'a> {
+    guard: MutexGuard<'a, Core>,
+    webhooks: &'a Dispatcher,
+}
+
+impl std::ops::Deref for CoreGuard<'_> {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for CoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Core {
+        &mut self.guard
+    }
+}
+
+impl Drop for CoreGuard<'_> {
+    fn drop(&mut self) {
+        let outbox = &mut self.guard.world.webhook_outbox;
+        if !outbox.is_empty() {
+            self.webhooks.enqueue(std::mem::take(outbox));
+        }
     }
 }
 

@@ -43,6 +43,30 @@ pub struct FaultRecord {
     pub kinds: Vec<String>,
 }
 
+/// One Partner Center webhook event posted (or meant to be posted) to the registered callback,
+/// recorded once its last attempt finished.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    /// The event, e.g. `granular-admin-relationship-approved`.
+    pub event_name: String,
+    /// The event's `ResourceUri`
+    /// (`{partner_center_url}/v1/granularAdminRelationships/{id}[/accessAssignments/{aid}]`).
+    pub resource_uri: String,
+    /// The callback URL it was posted to (the registration's `WebhookUrl` when it was queued).
+    pub url: String,
+    /// The HTTP status of the last attempt; `None` when the callback never answered (connection
+    /// refused, timeout) or the URL is not http(s).
+    pub status: Option<u16>,
+    /// How many times it was posted (1 to 3; 0 for a URL that is not http(s)).
+    pub attempts: u32,
+    /// Whether the last attempt was answered 2xx.
+    pub delivered: bool,
+    /// Why the last attempt failed (`"HTTP 500"`, `"timed out after 5000 ms"`, ...).
+    pub error: Option<String>,
+    /// The correlation id of a validation (`test-created`) event.
+    pub correlation_id: Option<String>,
+}
+
 /// Counters and logs since start (or the last `reset_stats`).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Stats {
@@ -71,6 +95,9 @@ pub struct Stats {
     pub faults_injected: u64,
     /// Every injected fault, in arrival order.
     pub fault_log: Vec<FaultRecord>,
+    /// Every finished webhook delivery, in completion order (which is the order the events
+    /// happened: one worker delivers them one after the other).
+    pub webhook_deliveries: Vec<WebhookDelivery>,
 }
 
 impl Stats {
@@ -103,12 +130,38 @@ pub(crate) fn mark_duplicate(mut resp: Response, kind: &'static str) -> Response
 }
 
 /// Thread-safe recorder.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Recorder {
     inner: Mutex<Stats>,
+    /// Bumped after each recorded webhook delivery (waiters re-read the stats).
+    deliveries: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder {
+            inner: Mutex::default(),
+            deliveries: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl Recorder {
+    pub(crate) fn webhook_delivery(&self, d: WebhookDelivery) {
+        self.with(|s| s.webhook_deliveries.push(d));
+        self.deliveries.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that changes after every recorded webhook delivery.
+    pub(crate) fn subscribe_deliveries(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.deliveries.subscribe()
+    }
+
+    /// The webhook deliveries recorded so far.
+    pub(crate) fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.with(|s| s.webhook_deliveries.clone())
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut Stats) -> R) -> R {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut g)

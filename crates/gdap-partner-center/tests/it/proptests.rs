@@ -4,7 +4,7 @@
 use futures::StreamExt;
 use gdap_partner_center::models::{
     ApplicationConsent, ApplicationGrant, CompanyProfile, Customer, RelationshipToPartner,
-    WebhookRegistration,
+    WebhookEvent, WebhookRegistration,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -73,6 +73,40 @@ fn decode_all(bytes: &[u8]) {
         let _ = r.has_event("test-created");
         let _ = serde_json::to_vec(&r).unwrap();
     }
+    check_event(bytes);
+}
+
+/// `WebhookEvent::parse` never panics; what it accepts has a non-blank name, ids of the promised
+/// shape, and round-trips through its PascalCase serialization.
+fn check_event(bytes: &[u8]) {
+    match WebhookEvent::parse(bytes) {
+        Ok(e) => {
+            assert!(!e.event_name.trim().is_empty());
+            let _ = (e.is_relationship_approved(), e.is_relationship_activated());
+            let _ = (
+                e.is_relationship_ended(),
+                e.is_access_assignment_event(),
+                e.is_test(),
+            );
+            if let Some(id) = e.relationship_id() {
+                assert!(!id.is_empty() && id.len() <= 100);
+                assert!(
+                    id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+                    "{id}"
+                );
+            }
+            if let Some(id) = e.access_assignment_id() {
+                assert!(!id.is_empty() && id.len() <= 100);
+                assert!(!id.contains('/') && !id.contains('?'), "{id}");
+            }
+            let again = WebhookEvent::parse(&serde_json::to_vec(&e).unwrap()).unwrap();
+            assert_eq!(again, e);
+        }
+        Err(err) => {
+            assert!(err.is_decode());
+            let _ = (err.to_string(), format!("{err:?}"));
+        }
+    }
 }
 
 /// A current-thread runtime and a mock server for the cases that go through the client.
@@ -108,7 +142,11 @@ proptest! {
 
     #[test]
     fn models_decode_fixtures_with_one_field_replaced(pick in any::<usize>(), r in arb_json()) {
-        for name in ["customer", "consent_created", "webhook_registration", "webhook_registration_camel"] {
+        for name in [
+            "customer", "consent_created", "webhook_registration", "webhook_registration_camel",
+            "webhook_event_relationship_approved", "webhook_event_assignment_created",
+            "webhook_event_test_created", "webhook_event_camel",
+        ] {
             decode_all(&serde_json::to_vec(&mutate(super::fixture(name), pick, r.clone())).unwrap());
         }
         let mut page = super::fixture("customers_page1");
@@ -118,6 +156,26 @@ proptest! {
             *first = mutate(first.clone(), pick, r);
         }
         decode_all(&serde_json::to_vec(&page["items"][0]).unwrap());
+    }
+
+    #[test]
+    fn webhook_event_ids_from_any_resource_uri(
+        prefix in prop_oneof![Just(String::new()), ".{0,30}"],
+        segment in prop_oneof![
+            Just("granularAdminRelationships".to_owned()),
+            Just("granularadminrelationships".to_owned()),
+            ".{0,10}",
+        ],
+        id in prop_oneof![".{0,120}", "[0-9a-fA-F-]{0,110}"],
+        tail in prop_oneof![
+            Just(String::new()),
+            "/accessAssignments/[0-9a-zA-Z_-]{0,110}",
+            ".{0,40}",
+        ],
+    ) {
+        let uri = format!("{prefix}/{segment}/{id}{tail}");
+        let body = serde_json::json!({"EventName": "granular-admin-access-assignment-created", "ResourceUri": uri});
+        check_event(&serde_json::to_vec(&body).unwrap());
     }
 
     #[test]

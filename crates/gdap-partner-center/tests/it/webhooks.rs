@@ -1,10 +1,12 @@
-//! Webhook registration: `/webhooks/v1/registration` and `/webhooks/v1/registration/events`.
+//! Webhook registration: `/webhooks/v1/registration` and `/webhooks/v1/registration/events`;
+//! and the events Partner Center posts to the callback ([`WebhookEvent`]).
 
 use gdap_core::Url;
-use gdap_partner_center::Error;
 use gdap_partner_center::models::{
-    GDAP_APPROVAL_EVENTS, GDAP_RELATIONSHIP_APPROVED, TEST_CREATED, WebhookRegistration,
+    GDAP_ACCESS_ASSIGNMENT_EVENTS, GDAP_APPROVAL_EVENTS, GDAP_RELATIONSHIP_APPROVED,
+    MAX_WEBHOOK_EVENT_BYTES, TEST_CREATED, WebhookEvent, WebhookRegistration,
 };
+use gdap_partner_center::{Error, WebhookEventErrorKind};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -569,4 +571,85 @@ async fn server_errors_are_errors_not_panics() {
         assert!(!err.is_not_found());
         let _ = err.to_string();
     }
+}
+
+// ------------------------------------------------------------------ events posted to the callback
+
+const EVENT_RID: &str = "7e4a6b1c-1d2e-4f3a-9b8c-0d1e2f3a4b5c-9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
+
+fn event_fixture(name: &str) -> WebhookEvent {
+    let bytes = serde_json::to_vec(&fixture(name)).unwrap();
+    WebhookEvent::parse(&bytes).unwrap()
+}
+
+#[test]
+fn webhook_event_fixtures_decode_with_ids_and_predicates() {
+    let approved = event_fixture("webhook_event_relationship_approved");
+    assert!(approved.is_relationship_approved());
+    assert!(!approved.is_relationship_activated() && !approved.is_access_assignment_event());
+    assert_eq!(approved.relationship_id().as_deref(), Some(EVENT_RID));
+    assert_eq!(approved.access_assignment_id(), None);
+    assert_eq!(
+        approved.resource_name.as_deref(),
+        Some("GranularAdminRelationship")
+    );
+    assert_eq!(approved.audit_uri, None);
+
+    let created = event_fixture("webhook_event_assignment_created");
+    assert!(created.is_access_assignment_event());
+    assert_eq!(created.event_name, GDAP_ACCESS_ASSIGNMENT_EVENTS[0]);
+    assert_eq!(created.relationship_id().as_deref(), Some(EVENT_RID));
+    assert_eq!(
+        created.access_assignment_id().as_deref(),
+        Some("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+    );
+    assert!(created.audit_uri.is_some());
+
+    let test = event_fixture("webhook_event_test_created");
+    assert!(test.is_test());
+    assert_eq!(test.relationship_id(), None);
+    assert_eq!(test.resource_name.as_deref(), Some("test"));
+
+    // camelCase keys, a lower-case path segment and an unknown key.
+    let camel = event_fixture("webhook_event_camel");
+    assert!(camel.is_relationship_ended());
+    assert_eq!(camel.relationship_id().as_deref(), Some(EVENT_RID));
+
+    insta::assert_json_snapshot!("webhook_events_decoded", [approved, created, test, camel]);
+}
+
+#[test]
+fn webhook_event_bodies_that_are_not_events_are_refused_with_a_kind() {
+    let kind = |body: &[u8]| {
+        let err = WebhookEvent::parse(body).unwrap_err();
+        assert!(err.is_decode(), "{err:?}");
+        assert!(matches!(err, Error::InvalidWebhookEvent(_)));
+        assert!(!err.is_retryable() && !err.is_auth());
+        assert_eq!(err.request_id(), None);
+        let e = err.as_webhook_event_error().unwrap();
+        assert_eq!(e.body_len(), body.len());
+        (e.kind(), err.to_string())
+    };
+    let (k, msg) = kind(b"{\"EventName\": \"test-created\"");
+    assert_eq!(k, WebhookEventErrorKind::Malformed);
+    assert!(msg.contains("not a Partner Center event"), "{msg}");
+    let (k, msg) = kind(br#"{"ResourceName": "test", "AuditUri": null}"#);
+    assert_eq!(k, WebhookEventErrorKind::MissingEventName);
+    assert!(msg.contains("no EventName"), "{msg}");
+
+    // A body over 64 KiB is refused before it is decoded, whatever it holds.
+    let mut big = serde_json::to_vec(&fixture("webhook_event_relationship_approved")).unwrap();
+    big.resize(MAX_WEBHOOK_EVENT_BYTES + 1, b' ');
+    let (k, msg) = kind(&big);
+    assert_eq!(k, WebhookEventErrorKind::TooLarge);
+    assert!(
+        msg.contains("65537 bytes") && msg.contains("65536"),
+        "{msg}"
+    );
+    big.pop();
+    assert!(
+        WebhookEvent::parse(&big)
+            .unwrap()
+            .is_relationship_approved()
+    );
 }

@@ -1455,6 +1455,12 @@ fn create_assignment_inner(
     if let Some(rm) = w.relationships.get_mut(&seq) {
         rm.assignments.push(a.clone());
     }
+    w.emit_assignment(
+        seq,
+        &aid,
+        crate::world::webhook_events::ASSIGNMENT_CREATED,
+        now,
+    );
     w.schedule(
         now + s.config.propagation_delay,
         Event::AssignmentActive {

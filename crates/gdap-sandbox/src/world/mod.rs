@@ -6,6 +6,7 @@ pub(crate) mod model;
 mod scenario;
 mod seed;
 mod snapshot;
+pub(crate) mod webhook_events;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -61,6 +62,8 @@ pub struct World {
     pub(crate) next_rel_seq: u64,
     pub(crate) partner: PartnerInfo,
     pub(crate) webhook: Option<Webhook>,
+    /// Webhook events queued for delivery (drained by the sandbox when its lock is released).
+    pub(crate) webhook_outbox: Vec<PendingWebhook>,
     pub(crate) events: BTreeMap<(Ms, u64), Event>,
     pub(crate) event_seq: u64,
     pub(crate) etag_counter: u64,
@@ -525,6 +528,10 @@ impl World {
         }
         if let Some(at) = end_at {
             self.schedule(at, Event::RelationshipEnd { rel: seq, at });
+            // The customer's approval and the activation are one step here; Partner Center sends
+            // both events.
+            self.emit_relationship(seq, webhook_events::RELATIONSHIP_APPROVED, now);
+            self.emit_relationship(seq, webhook_events::RELATIONSHIP_ACTIVATED, now);
         }
         if let Some(t) = customer.and_then(|c| self.tenant_idx(&c))
             && self.tenants[t]
@@ -585,12 +592,22 @@ impl World {
         match ev {
             Event::AssignmentActive { rel, assignment } => {
                 let etag = self.next_etag();
+                let mut activated = false;
                 if let Some(a) = self.assignment_mut(rel, &assignment)
                     && a.status == "pending"
                 {
                     a.status = "active".into();
                     a.last_modified = at;
                     a.etag = etag;
+                    activated = true;
+                }
+                if activated {
+                    self.emit_assignment(
+                        rel,
+                        &assignment,
+                        webhook_events::ASSIGNMENT_ACTIVATED,
+                        at,
+                    );
                 }
             }
             Event::AssignmentUpdated {
@@ -607,16 +624,24 @@ impl World {
                     a.etag = etag;
                     data = Some(a.clone());
                 }
+                if data.is_some() {
+                    self.emit_assignment(rel, &assignment, webhook_events::ASSIGNMENT_UPDATED, at);
+                }
                 let etag = self.next_etag();
                 let data = data.map(|a| crate::graph::relationships::assignment_data_string(&a));
                 self.finish_operation(rel, &operation, at, etag, data);
             }
             Event::AssignmentDeleted { rel, assignment } => {
                 let etag = self.next_etag();
+                let mut deleted = false;
                 if let Some(a) = self.assignment_mut(rel, &assignment) {
+                    deleted = a.status != "deleted";
                     a.status = "deleted".into();
                     a.last_modified = at;
                     a.etag = etag;
+                }
+                if deleted {
+                    self.emit_assignment(rel, &assignment, webhook_events::ASSIGNMENT_DELETED, at);
                 }
             }
             Event::AutoApprove { rel } => {
@@ -631,6 +656,7 @@ impl World {
             Event::RelationshipEnd { rel, at: due } => {
                 let etag = self.next_etag();
                 let mut reschedule = None;
+                let mut expired = false;
                 if let Some(r) = self.relationships.get_mut(&rel)
                     && r.status == "active"
                     && r.end == Some(due)
@@ -642,6 +668,7 @@ impl World {
                         reschedule = Some(next);
                     } else {
                         r.status = "expired".into();
+                        expired = true;
                     }
                     r.last_modified = at;
                     r.etag = etag;
@@ -649,9 +676,13 @@ impl World {
                 if let Some(next) = reschedule {
                     self.schedule(next, Event::RelationshipEnd { rel, at: next });
                 }
+                if expired {
+                    self.emit_relationship(rel, webhook_events::RELATIONSHIP_EXPIRED, at);
+                }
             }
             Event::Terminated { rel } => {
                 let etag = self.next_etag();
+                let mut terminated = false;
                 if let Some(r) = self.relationships.get_mut(&rel)
                     && (r.status == "terminationRequested" || r.status == "terminating")
                 {
@@ -659,6 +690,10 @@ impl World {
                     r.end = Some(at);
                     r.last_modified = at;
                     r.etag = etag;
+                    terminated = true;
+                }
+                if terminated {
+                    self.emit_relationship(rel, webhook_events::RELATIONSHIP_TERMINATED, at);
                 }
             }
             Event::RelationshipUpdated {
@@ -736,6 +771,54 @@ impl World {
                 resource_id: resource,
                 scope: scope.clone(),
             });
+        }
+    }
+
+    /// Queues `event` for delivery when the webhook registration lists it (ASCII
+    /// case-insensitive); returns whether it was queued.
+    pub(crate) fn emit_webhook(
+        &mut self,
+        event: &'static str,
+        resource: WebhookResource,
+        at: Ms,
+        validation: Option<String>,
+    ) -> bool {
+        let Some(h) = &self.webhook else {
+            return false;
+        };
+        if !h.events.iter().any(|e| e.eq_ignore_ascii_case(event)) {
+            return false;
+        }
+        let url = h.url.clone();
+        self.webhook_outbox.push(PendingWebhook {
+            event_name: event,
+            resource,
+            changed: at,
+            url,
+            validation,
+        });
+        true
+    }
+
+    fn emit_relationship(&mut self, seq: u64, event: &'static str, at: Ms) {
+        if let Some(id) = self.relationships.get(&seq).map(|r| r.id.clone()) {
+            self.emit_webhook(event, WebhookResource::Relationship(id), at, None);
+        }
+    }
+
+    pub(crate) fn emit_assignment(
+        &mut self,
+        seq: u64,
+        assignment: &str,
+        event: &'static str,
+        at: Ms,
+    ) {
+        if let Some(id) = self.relationships.get(&seq).map(|r| r.id.clone()) {
+            let resource = WebhookResource::Assignment {
+                relationship: id,
+                assignment: assignment.to_owned(),
+            };
+            self.emit_webhook(event, resource, at, None);
         }
     }
 

@@ -215,3 +215,31 @@ pub(crate) struct Webhook {
     pub(crate) events: Vec<String>,
     pub(crate) last_modified: Ms,
 }
+
+/// What a Partner Center webhook event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WebhookResource {
+    /// `.../granularAdminRelationships/{id}`.
+    Relationship(String),
+    /// `.../granularAdminRelationships/{relationship}/accessAssignments/{assignment}`.
+    Assignment {
+        relationship: String,
+        assignment: String,
+    },
+    /// The validation (`test-created`) event.
+    Test,
+}
+
+/// A webhook event waiting to be delivered: queued by the world when a transition happens and the
+/// registration lists the event, handed to the delivery worker when the lock is released.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingWebhook {
+    pub(crate) event_name: &'static str,
+    pub(crate) resource: WebhookResource,
+    /// When the change happened (sandbox time).
+    pub(crate) changed: Ms,
+    /// The callback, as registered when the event was queued.
+    pub(crate) url: String,
+    /// The correlation id of a validation event.
+    pub(crate) validation: Option<String>,
+}

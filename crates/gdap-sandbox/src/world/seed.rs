@@ -706,6 +706,7 @@ pub(crate) fn seeded(seed: u64, n_tenants: usize) -> World {
             client_secret,
         },
         webhook: None,
+        webhook_outbox: Vec::new(),
         events: BTreeMap::new(),
         event_seq: 0,
         etag_counter: 0,

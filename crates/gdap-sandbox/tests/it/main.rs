@@ -11,4 +11,5 @@ mod groups;
 mod login;
 mod partner_center;
 mod relationships;
+mod webhooks;
 mod world;
