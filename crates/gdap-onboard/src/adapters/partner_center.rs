@@ -132,25 +132,35 @@ impl PartnerCenter for PartnerCenterConsents {
         &self,
         registration: &WebhookRegistration,
     ) -> Result<WebhookRegistration, PortError> {
-        let url = webhook_url(registration)?;
-        let r = self
-            .client
-            .create_webhook_registration(&url, &registration.events)
-            .await
-            .map_err(pe)?;
-        Ok(WebhookRegistration::new(r.webhook_url, r.webhook_events))
+        self.write_webhook(registration, false).await
     }
 
     async fn update_webhook_registration(
         &self,
         registration: &WebhookRegistration,
     ) -> Result<WebhookRegistration, PortError> {
+        self.write_webhook(registration, true).await
+    }
+}
+
+impl PartnerCenterConsents {
+    /// `POST` (create) or `PUT` (`replace`) of the registration.
+    async fn write_webhook(
+        &self,
+        registration: &WebhookRegistration,
+        replace: bool,
+    ) -> Result<WebhookRegistration, PortError> {
         let url = webhook_url(registration)?;
-        let r = self
-            .client
-            .update_webhook_registration(&url, &registration.events)
-            .await
-            .map_err(pe)?;
+        let r = if replace {
+            self.client
+                .update_webhook_registration(&url, &registration.events)
+                .await
+        } else {
+            self.client
+                .create_webhook_registration(&url, &registration.events)
+                .await
+        }
+        .map_err(pe)?;
         Ok(WebhookRegistration::new(r.webhook_url, r.webhook_events))
     }
 }

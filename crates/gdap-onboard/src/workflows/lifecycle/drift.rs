@@ -374,14 +374,8 @@ impl Orchestrator {
                     }
                 }
                 if let Some((operation, retry_after)) = accepted {
-                    self.follow_operation(
-                        &operation,
-                        retry_after,
-                        options.operation_deadline,
-                        options.poll_initial,
-                        options.poll_max,
-                    )
-                    .await?;
+                    self.follow_operation(&operation, retry_after, options)
+                        .await?;
                 }
                 let want: BTreeSet<RoleTemplateId> = roles.into_iter().collect();
                 let listed = self.list_assignments(&rel.id).await?;

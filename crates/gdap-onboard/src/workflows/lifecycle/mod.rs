@@ -243,17 +243,20 @@ impl Orchestrator {
         }
     }
 
-    /// Follows `operation` until it ends or `deadline` passes, pausing `retry_after` (or
-    /// `initial`, doubling up to `max`) between reads. Transient read failures are retried
-    /// within the deadline.
+    /// Follows `operation` until it ends or `options.operation_deadline` passes, pausing
+    /// `retry_after` (or `options.poll_initial`, doubling up to `options.poll_max`) between
+    /// reads. Transient read failures are retried within the deadline.
     pub(crate) async fn follow_operation(
         &self,
         operation: &OperationRef,
         retry_after: Option<Duration>,
-        deadline: Duration,
-        initial: Duration,
-        max: Duration,
+        options: &BulkOptions,
     ) -> Result<()> {
+        let (deadline, initial, max) = (
+            options.operation_deadline,
+            options.poll_initial,
+            options.poll_max,
+        );
         let started = self.ports.clock.now();
         let mut pause = retry_after.unwrap_or(initial).max(Duration::from_millis(1));
         let mut last = OperationStatus::NotStarted;

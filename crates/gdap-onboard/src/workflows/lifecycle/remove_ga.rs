@@ -163,14 +163,8 @@ impl Orchestrator {
             }
         }
         if let Some((operation, retry_after)) = accepted {
-            self.follow_operation(
-                &operation,
-                retry_after,
-                options.operation_deadline,
-                options.poll_initial,
-                options.poll_max,
-            )
-            .await?;
+            self.follow_operation(&operation, retry_after, options)
+                .await?;
         }
         let after = gdap.get_relationship(&rel.id).await.map_err(get)?;
         if after.has_global_admin() {
