@@ -25,7 +25,8 @@ use crate::cloud::{self, Connected, DbSink, Endpoints};
 use crate::crypto::{KeySource, Sealer};
 use crate::db::ServerDb;
 use crate::jobs::TenantLocks;
-use crate::{api, auth, lifecycle, oauth, page};
+use crate::webhooks::Inbox;
+use crate::{api, auth, lifecycle, oauth, page, webhooks};
 
 /// The largest request body accepted (64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -109,6 +110,8 @@ pub(crate) struct Inner {
     pub(crate) stale_after: Duration,
     pub(crate) job_concurrency: usize,
     pub(crate) sandbox: Option<SandboxHandle>,
+    /// Partner Center webhook events: the path key and the last outcomes.
+    pub(crate) webhooks: Inbox,
 }
 
 /// The state handlers see.
@@ -212,6 +215,10 @@ fn router(state: AppState) -> Router {
         .route("/api/lifecycle/repair", post(lifecycle::repair))
         .route("/api/lifecycle/webhook", post(lifecycle::webhook))
         .route("/api/lifecycle/trace", get(lifecycle::trace))
+        .route("/api/lifecycle/webhook/callback", get(webhooks::callback))
+        .route("/api/lifecycle/webhook/events", get(webhooks::events))
+        // Partner Center calls it without a session: public in ROUTES, guarded by the path key.
+        .route("/webhooks/partner-center/{key}", post(webhooks::receive))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
@@ -251,6 +258,13 @@ impl RunningServer {
     /// The in-process sandbox (with [`CloudMode::Sandbox`]).
     pub fn sandbox(&self) -> Option<&SandboxHandle> {
         self.state.sandbox.as_ref()
+    }
+
+    /// Waits until every Partner Center webhook event received so far has been processed (its
+    /// outcome or error is in `GET /api/lifecycle/webhook/events`); false when `timeout` passed
+    /// first. For tests and tools: the receiving route answers 202 before the work is done.
+    pub async fn webhook_events_settled(&self, timeout: Duration) -> bool {
+        self.state.webhooks.settled(timeout).await
     }
 
     /// Graceful stop: no new jobs items start, in-flight items get `grace` to finish, then the
@@ -358,6 +372,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         Some(u) => u.clone(),
         None => Url::parse(&format!("http://{addr}"))?,
     };
+    let webhooks = Inbox::new(sealer.webhook_key().clone());
     let state: AppState = Arc::new(Inner {
         db,
         store,
@@ -376,6 +391,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         stale_after: config.stale_after,
         job_concurrency: config.job_concurrency.max(1),
         sandbox,
+        webhooks,
     });
 
     restore_connection(&state).await?;

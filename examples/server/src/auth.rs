@@ -137,6 +137,9 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     ("GET", "/login", Permission::Public),
     ("POST", "/login", Permission::Public),
     ("GET", "/connect/callback", Permission::Public),
+    // Partner Center's webhook calls: no session (and no CSRF); the handler checks the path key
+    // (derived from the master key) and answers 404 for a wrong one.
+    ("POST", "/webhooks/partner-center/{key}", Permission::Public),
     ("POST", "/logout", Permission::Authenticated),
     ("GET", "/api/me", Permission::Authenticated),
     ("GET", "/", Permission::TenantsRead),
@@ -200,6 +203,17 @@ pub const ROUTES: &[(&str, &str, Permission)] = &[
     (
         "POST",
         "/api/lifecycle/webhook",
+        Permission::RelationshipsManage,
+    ),
+    // The callback URL holds the path key, and the events list what customers approved.
+    (
+        "GET",
+        "/api/lifecycle/webhook/callback",
+        Permission::RelationshipsManage,
+    ),
+    (
+        "GET",
+        "/api/lifecycle/webhook/events",
         Permission::RelationshipsManage,
     ),
 ];

@@ -1,5 +1,11 @@
-//! Encryption at rest of the partner refresh token: ChaCha20-Poly1305 (AEAD) with a 256-bit key
-//! from `GDAP_ENCRYPTION_KEY` or a key file created `0600` on first start.
+//! The server's master key (256 bits, from `GDAP_ENCRYPTION_KEY` or a key file created `0600` on
+//! first start) and what it is used for:
+//!
+//! - encryption at rest of the partner refresh token: ChaCha20-Poly1305 (AEAD) under the key;
+//! - the Partner Center webhook path key: `hex(HMAC-SHA256(master key,
+//!   "gdap-server/partner-center-webhook/v1"))`, the unguessable last segment of
+//!   `/webhooks/partner-center/{key}`. Derived, never stored: the same master key gives the same
+//!   callback URL after a restart; a new master key gives a new one (register it again).
 
 use std::fmt;
 use std::io::Write as _;
@@ -10,11 +16,14 @@ use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 
 /// Version byte of the ciphertext layout: `1 || nonce(12) || ciphertext+tag`.
 const VERSION: u8 = 1;
 /// Associated data: binds a ciphertext to its purpose.
 const AAD: &[u8] = b"gdap-server/partner-refresh-token/v1";
+/// HMAC label of the webhook path key: binds the derived value to its purpose.
+const WEBHOOK_KEY_LABEL: &[u8] = b"gdap-server/partner-center-webhook/v1";
 
 /// Where the key comes from.
 #[derive(Clone)]
@@ -34,10 +43,11 @@ impl fmt::Debug for KeySource {
     }
 }
 
-/// The AEAD sealing the refresh token.
+/// The AEAD sealing the refresh token, and the values derived from the same master key.
 #[derive(Clone)]
 pub(crate) struct Sealer {
     cipher: ChaCha20Poly1305,
+    webhook_key: SecretString,
 }
 
 impl fmt::Debug for Sealer {
@@ -64,7 +74,14 @@ impl Sealer {
         }
         Ok(Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)),
+            webhook_key: SecretString::from(hex::encode(hmac_sha256(&bytes, WEBHOOK_KEY_LABEL))),
         })
+    }
+
+    /// The Partner Center webhook path key: 64 hex digits, HMAC-SHA256 of a fixed label under the
+    /// master key (see the module docs).
+    pub(crate) fn webhook_key(&self) -> &SecretString {
+        &self.webhook_key
     }
 
     /// Encrypts `plain` with a fresh random nonce.
@@ -110,6 +127,28 @@ impl Sealer {
             .map_err(|_| anyhow::anyhow!("the stored refresh token is not text"))?;
         Ok(SecretString::from(text))
     }
+}
+
+/// HMAC-SHA256 (RFC 2104) over `sha2`: the workspace has no `hmac` crate, and this is its whole
+/// algorithm for a 64-byte block hash.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| k.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
 }
 
 fn load_or_create_key_file(path: &Path) -> anyhow::Result<String> {
@@ -186,5 +225,37 @@ mod tests {
         let last = bad.len() - 1;
         bad[last] ^= 1;
         assert!(s.open(&bad).is_err());
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test case 2 (short key) and test case 6 (key longer than the block).
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hex::encode(hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn webhook_key_is_derived_from_the_master_key() {
+        let a = |k: &str| {
+            Sealer::load(&KeySource::Inline(SecretString::from(k.to_owned())))
+                .unwrap()
+                .webhook_key()
+                .expose_secret()
+                .to_owned()
+        };
+        let one = a("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=");
+        assert_eq!(one.len(), 64);
+        assert!(one.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(one, a("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="));
+        assert_ne!(one, a("ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="));
     }
 }

@@ -12,6 +12,7 @@ mod jobs;
 mod lifecycle;
 mod oauth;
 mod page;
+mod webhooks;
 
 pub use app::{BODY_LIMIT, CloudMode, Config, RunningServer, add_user, start};
 pub use auth::{Permission, ROUTES, Role, permission_of};

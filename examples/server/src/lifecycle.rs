@@ -9,9 +9,10 @@
 //! ([`ApiError::from_onboard`]). Who may call which route is in [`crate::ROUTES`].
 //!
 //! `wait_for_approval_and_assign` is not exposed: it waits up to an hour for a customer, which
-//! is not an HTTP call, and the jobs module runs tenant batches only. The webhook registered
-//! here (or polling `GET /api/tenants`) tells when to call `POST /api/lifecycle/groups` with the
-//! approved relationship.
+//! is not an HTTP call, and the jobs module runs tenant batches only. Instead the webhook
+//! registered here (with the URL of `GET /api/lifecycle/webhook/callback`) makes the server
+//! assign the groups itself when a relationship is approved ([`crate::webhooks`]); without it,
+//! poll `GET /api/tenants` and call `POST /api/lifecycle/groups` with the approved relationship.
 
 use std::collections::HashSet;
 

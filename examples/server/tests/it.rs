@@ -159,6 +159,8 @@ async fn rbac_matrix_every_role_every_route() {
             | ("POST", "/api/tenants/{id}/refresh-email-perms") => vec![200, 409],
             // A new request, or refused because an active relationship already has the roles.
             ("POST", "/api/tenants/{id}/request-permissions") => vec![200, 409],
+            // Public, but the path key is wrong (`{key}` literally): 404, whoever calls.
+            ("POST", "/webhooks/partner-center/{key}") => vec![404],
             _ => vec![200],
         }
     };

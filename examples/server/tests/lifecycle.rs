@@ -123,6 +123,17 @@ impl Api {
         (r.status(), r.json().await.unwrap())
     }
 
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .c
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
     async fn trace(&self, query: &[(&str, &str)]) -> (StatusCode, Value) {
         let r = self
             .c
@@ -746,4 +757,326 @@ async fn lifecycle_roles_writes_and_dry_runs_for_owners_and_admins_trace_for_mem
     assert_eq!(t["hasAccess"], true, "groups + repair gave access: {t}");
     srv.shutdown(Duration::from_secs(5)).await;
     sb.shutdown().await;
+}
+
+// ------------------------------------------------------------------ Partner Center webhooks
+
+const APPROVED: &str = "granular-admin-relationship-approved";
+const ACTIVATED: &str = "granular-admin-relationship-activated";
+
+/// A Partner Center event body for relationship `id`.
+fn event(name: &str, sb: &SandboxHandle, id: &str) -> Value {
+    json!({
+        "EventName": name,
+        "ResourceUri": format!("{}/v1/granularAdminRelationships/{id}", sb.partner_center_url()),
+        "ResourceName": "GranularAdminRelationship",
+        "AuditUri": null,
+        "ResourceChangeUtcDate": "2026-11-24T10:00:00.000Z",
+    })
+}
+
+/// Posts `body` to `url` the way Partner Center does: no session, no CSRF token.
+async fn deliver(c: &Client, url: &str, body: impl Into<reqwest::Body>) -> (StatusCode, String) {
+    let r = c
+        .post(url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn webhook_events(api: &Api) -> Vec<Value> {
+    let (s, v) = api.get("/api/lifecycle/webhook/events").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["events"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_approval_event_assigns_the_app_install_group_once_graph_shows_it_active() {
+    let sb = Sandbox::builder()
+        .world(World::seeded(SEED, 6))
+        .propagation_delay(Duration::from_millis(10))
+        .auto_approve_after(Duration::from_millis(300))
+        .webhook_retry_delay(Duration::from_millis(10))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gdap.db");
+    let tokens = users(&db).await;
+    let srv = server(&db, &sb).await;
+    let api = Api {
+        c: client(),
+        base: srv.url(),
+        token: tokens["admin"].clone(),
+    };
+    connect(&api.c, &api.base, &api.token).await;
+
+    // The GDAP groups exist (with the admin in them) before any relationship is approved.
+    let (s, groups) = api.post("/api/lifecycle/groups", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{groups}");
+
+    // The callback: {public url}/webhooks/partner-center/{64 hex digits}, registered (forced).
+    let (s, cb) = api.get("/api/lifecycle/webhook/callback").await;
+    assert_eq!(s, StatusCode::OK, "{cb}");
+    let callback = cb["url"].as_str().unwrap().to_owned();
+    let key = callback
+        .strip_prefix(&format!("{}/webhooks/partner-center/", srv.url()))
+        .unwrap_or_else(|| panic!("{callback}"));
+    assert!(
+        key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{key}"
+    );
+    let (s, reg) = api
+        .post(
+            "/api/lifecycle/webhook",
+            json!({ "url": callback, "force": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{reg}");
+    assert_eq!(
+        sb.with_world(|w| w.webhook_registration()).unwrap().0,
+        callback
+    );
+
+    // A GDAP request for a customer without a relationship; the sandbox approves it after
+    // 300 ms of its clock and delivers approved + activated to the callback.
+    let tenant = sb
+        .snapshot()
+        .tenants
+        .into_iter()
+        .find(|t| !t.is_own && !t.previously_deleted && t.relationships.is_empty())
+        .expect("a customer without a relationship")
+        .id;
+    let r = api
+        .c
+        .post(format!(
+            "{}/api/tenants/{tenant}/request-permissions",
+            api.base
+        ))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let rel = sb.with_world(|w| w.relationship_ids_for(&tenant));
+    assert_eq!(rel.len(), 1, "{rel:?}");
+    let rel = rel[0].clone();
+    assert!(sb.with_world(|w| w.access_assignments_of(&rel)).is_empty());
+
+    sb.advance_clock(Duration::from_millis(400));
+    let deliveries = sb
+        .wait_for_webhook_deliveries(2, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let names: Vec<&str> = deliveries.iter().map(|d| d.event_name.as_str()).collect();
+    assert_eq!(names, [APPROVED, ACTIVATED]);
+    for d in &deliveries {
+        assert_eq!((d.status, d.delivered), (Some(202), true), "{d:?}");
+        assert!(d.resource_uri.ends_with(&rel), "{d:?}");
+    }
+
+    // The server acts in the background; the events list shows what it did.
+    assert!(srv.webhook_events_settled(Duration::from_secs(10)).await);
+    let events = webhook_events(&api).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    // Newest first.
+    assert_eq!(events[0]["eventName"], ACTIVATED);
+    assert_eq!(events[1]["eventName"], APPROVED);
+    for e in &events {
+        assert_eq!(e["relationshipId"], rel.as_str(), "{e}");
+        assert_eq!(e["status"], "done", "{e}");
+        assert!(e["receivedAt"].as_str().is_some(), "{e}");
+        assert_eq!(e["outcome"]["outcome"], "active", "{e}");
+        assert!(e.get("error").is_none(), "{e}");
+    }
+    let app_group = |e: &Value| -> Value {
+        e["outcome"]["assignments"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["displayName"] == APP_GROUP)
+            .cloned()
+            .unwrap_or_else(|| panic!("{e}"))
+    };
+    // The first event assigned the group, the second (processed after it) found it there.
+    assert_eq!(app_group(&events[1])["status"], "changed", "{}", events[1]);
+    assert_eq!(
+        app_group(&events[0])["status"],
+        "unchanged",
+        "{}",
+        events[0]
+    );
+
+    // The sandbox has the App Install group's assignment on the new relationship, once.
+    let group_ids = sb.with_world(|w| w.find_partner_groups(APP_GROUP));
+    assert_eq!(group_ids.len(), 1, "{group_ids:?}");
+    let assignments = sb.with_world(|w| w.access_assignments_of(&rel));
+    let app: Vec<_> = assignments
+        .iter()
+        .filter(|a| a.group_id == group_ids[0])
+        .collect();
+    assert_eq!(app.len(), 1, "{assignments:?}");
+    let mut roles = app[0].roles.clone();
+    roles.sort();
+    let mut want = ids(APP_INSTALL);
+    want.sort_unstable();
+    assert_eq!(roles, want);
+
+    srv.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_receiver_refuses_wrong_keys_and_bad_bodies_and_records_failures() {
+    let mut world = World::seeded(SEED, 0);
+    let (_, dental) =
+        world.add_customer_with_relationship("Webhook Dental", &ids(APP_INSTALL), "PT0S");
+    let sb = start_sandbox(world).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gdap.db");
+    let tokens = users(&db).await;
+    let srv = server(&db, &sb).await;
+    let api = Api {
+        c: client(),
+        base: srv.url(),
+        token: tokens["owner"].clone(),
+    };
+    connect(&api.c, &api.base, &api.token).await;
+    let (s, cb) = api.get("/api/lifecycle/webhook/callback").await;
+    assert_eq!(s, StatusCode::OK, "{cb}");
+    let callback = cb["url"].as_str().unwrap().to_owned();
+    let c = client();
+
+    // Member, guest and billing: 403 on both reads; the admin may read them.
+    for role in ["member", "guest", "billing"] {
+        for path in [
+            "/api/lifecycle/webhook/callback",
+            "/api/lifecycle/webhook/events",
+        ] {
+            let r = c
+                .get(format!("{}{path}", api.base))
+                .bearer_auth(&tokens[role])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{role} {path}");
+        }
+    }
+    let admin = Api {
+        c: client(),
+        base: srv.url(),
+        token: tokens["admin"].clone(),
+    };
+    assert_eq!(admin.get("/api/lifecycle/webhook/callback").await.1, cb);
+
+    // A wrong key: 404 like any unknown path, whatever the body; nothing read or written.
+    let before = writes(&sb);
+    let requests = sb.stats().total_requests;
+    let approved = event(APPROVED, &sb, &dental).to_string();
+    let wrong_keys = [
+        format!("{callback}0"),
+        callback[..callback.len() - 1].to_owned(),
+        format!("{}x", &callback[..callback.len() - 1]),
+        format!("{}/webhooks/partner-center/", api.base),
+        format!("{}/webhooks/partner-center/%ZZ", api.base),
+    ];
+    for url in &wrong_keys {
+        let (s, text) = deliver(&c, url, approved.clone()).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{url}: {text}");
+        assert!(!text.contains(&callback[callback.len() - 64..]), "{text}");
+    }
+    let (s, _) = deliver(&c, &format!("{callback}0"), vec![b'x'; 100 * 1024]).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "a wrong key is refused before the body is read"
+    );
+    assert!(srv.webhook_events_settled(Duration::from_secs(5)).await);
+    assert!(webhook_events(&api).await.is_empty());
+    assert_eq!(writes(&sb), before);
+    assert_eq!(
+        sb.stats().total_requests,
+        requests,
+        "the sandbox was called"
+    );
+
+    // Bodies: malformed or without EventName → 400; over 64 KiB → 413; none recorded.
+    for bad in [
+        "not json",
+        "[]",
+        r#"{"ResourceName": "test"}"#,
+        r#"{"EventName": 7}"#,
+    ] {
+        let (s, text) = deliver(&c, &callback, bad).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(error_key(&v), "invalidWebhookEvent", "{v}");
+    }
+    let big = format!(
+        r#"{{"EventName": "test-created", "Pad": "{}"}}"#,
+        "a".repeat(gdap_server::BODY_LIMIT)
+    );
+    let (s, text) = deliver(&c, &callback, big).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+    assert!(webhook_events(&api).await.is_empty());
+
+    // test-created → 200, listed as ignored; another event → 200 ignored.
+    let (s, text) = deliver(
+        &c,
+        &callback,
+        r#"{"EventName": "test-created", "ResourceName": "test"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let terminated = event("granular-admin-relationship-terminated", &sb, &dental).to_string();
+    let (s, text) = deliver(&c, &callback, terminated).await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    assert_eq!(writes(&sb), before);
+
+    // An approval for a relationship Graph does not know: 202, then the recorded outcome is the
+    // catalogue's error (the server did not panic, and still answers).
+    let unknown = "0b1e2d3c-4a5b-4c6d-8e7f-9a0b1c2d3e4f-1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b";
+    let (s, text) = deliver(&c, &callback, event(APPROVED, &sb, unknown).to_string()).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{text}");
+    assert!(srv.webhook_events_settled(Duration::from_secs(10)).await);
+    let events = webhook_events(&api).await;
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["eventName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            APPROVED,
+            "granular-admin-relationship-terminated",
+            "test-created"
+        ]
+    );
+    let failed = &events[0];
+    assert_eq!(failed["relationshipId"], unknown);
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(failed.get("outcome").is_none(), "{failed}");
+    assert!(
+        !failed["error"]["key"].as_str().unwrap().is_empty()
+            && !failed["error"]["message"].as_str().unwrap().is_empty(),
+        "{failed}"
+    );
+    assert!(
+        events[1..].iter().all(|e| e["status"] == "ignored"),
+        "{events:?}"
+    );
+    assert_eq!(events[2]["relationshipId"], Value::Null);
+    assert_eq!(writes(&sb), before, "nothing was written");
+    let (s, _) = api.get("/api/lifecycle/webhook/events").await;
+    assert_eq!(s, StatusCode::OK);
+
+    // A session-less caller of a lifecycle read is still refused.
+    let r = c
+        .get(format!("{}/api/lifecycle/webhook/events", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
